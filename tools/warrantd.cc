@@ -1,0 +1,157 @@
+// tools/warrantd.cc: the Warrant server.
+//
+// Reads its configuration (flags > WARRANT_* environment > --config file > defaults),
+// claims the data directory, builds the routes, starts the shards, prints one ready line on
+// stdout, then waits for signals on the main thread: SIGTERM/SIGINT drain and exit 0 (a
+// second one exits at once with status 1).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "engine/ops_routes.h"
+#include "generated/build_info.h"
+#include "net/server.h"
+#include "storage/data_dir.h"
+#include "tools/config_file.h"
+
+namespace {
+
+using namespace warrant;
+
+struct options {
+  net::server_config server;
+  std::string data_dir = "./data";
+  std::string config_file;
+};
+
+void add_options(CLI::App& app, options& o) {
+  net::shard_config& sc = o.server.shard;
+  o.server.shards = std::max(1u, std::thread::hardware_concurrency());
+  app.add_option("--config", o.config_file, "Configuration file of 'key = value' lines (keys are flag names)")
+      ->envname("WARRANT_CONFIG");
+  app.add_option("--listen", o.server.listen, "Address to listen on, HOST:PORT or [IPv6]:PORT")
+      ->envname("WARRANT_LISTEN")->capture_default_str();
+  app.add_option("--shards", o.server.shards, "Reactor threads (default: number of cores)")
+      ->envname("WARRANT_SHARDS")->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--data-dir", o.data_dir, "Data directory")->envname("WARRANT_DATA_DIR")->capture_default_str();
+  app.add_flag("--pin", o.server.pin, "Pin shard i to CPU i")->envname("WARRANT_PIN");
+  app.add_option("--connections-max", sc.connections_max, "Open connections per shard")
+      ->envname("WARRANT_CONNECTIONS_MAX")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  app.add_option("--backlog", o.server.backlog, "listen(2) backlog per shard")
+      ->envname("WARRANT_BACKLOG")->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--header-timeout-ms", sc.header_timeout_ms, "Time to receive a request's headers")
+      ->envname("WARRANT_HEADER_TIMEOUT_MS")->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  app.add_option("--body-timeout-ms", sc.body_timeout_ms, "Time to receive a request's body")
+      ->envname("WARRANT_BODY_TIMEOUT_MS")->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  app.add_option("--idle-timeout-ms", sc.idle_timeout_ms, "Keep-alive idle time before closing")
+      ->envname("WARRANT_IDLE_TIMEOUT_MS")->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  app.add_option("--send-timeout-ms", sc.send_timeout_ms, "Time a response may make no sending progress")
+      ->envname("WARRANT_SEND_TIMEOUT_MS")->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  app.add_option("--drain-timeout-ms", o.server.drain_timeout_ms, "Bound on the graceful drain at SIGTERM")
+      ->envname("WARRANT_DRAIN_TIMEOUT_MS")->check(CLI::Range(0, 3'600'000))->capture_default_str();
+  app.add_option("--header-bytes-max", sc.limits.header_bytes_max, "Request line and headers, bytes")
+      ->envname("WARRANT_HEADER_BYTES_MAX")->check(CLI::Range(1024, 1 << 20))->capture_default_str();
+  app.add_option("--headers-max", sc.limits.headers_max, "Request headers, count")
+      ->envname("WARRANT_HEADERS_MAX")->check(CLI::Range(1, static_cast<int>(net::http_header_slots)))
+      ->capture_default_str();
+  app.add_option("--url-bytes-max", sc.limits.url_bytes_max, "Request target, bytes")
+      ->envname("WARRANT_URL_BYTES_MAX")->check(CLI::Range(64, 1 << 20))->capture_default_str();
+  app.add_option("--body-bytes-max", sc.limits.body_bytes_max, "JSON request body, bytes")
+      ->envname("WARRANT_BODY_BYTES_MAX")->check(CLI::Range(0, 64 << 20))->capture_default_str();
+  app.add_option("--recv-buffers", sc.recv_buffer_count, "Receive buffers per shard (power of two)")
+      ->envname("WARRANT_RECV_BUFFERS")->check(CLI::IsMember({64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}))
+      ->capture_default_str();
+  app.add_option("--recv-buffer-bytes", sc.recv_buffer_bytes, "Bytes per receive buffer")
+      ->envname("WARRANT_RECV_BUFFER_BYTES")->check(CLI::Range(1024, 1 << 20))->capture_default_str();
+}
+
+// Waits for SIGTERM/SIGINT, drains, and returns the exit status.
+int serve(net::server& server, engine::ops_state& ops) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
+  while (true) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGHUP) {
+      std::fprintf(stderr, "warrantd: SIGHUP: nothing to reload yet\n");
+      continue;
+    }
+    if (sig == SIGTERM || sig == SIGINT) break;
+  }
+  std::fprintf(stderr, "warrantd: draining\n");
+  ops.draining.store(true);
+  server.stop();
+  const pthread_t main_thread = pthread_self();
+  std::thread joiner([&server, main_thread] {
+    server.join();
+    pthread_kill(main_thread, SIGUSR1);
+  });
+  while (true) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGUSR1) break;
+    if (sig == SIGTERM || sig == SIGINT) {
+      std::fprintf(stderr, "warrantd: second signal, exiting without draining\n");
+      std::fflush(stderr);
+      std::_Exit(1);
+    }
+  }
+  joiner.join();
+  std::fprintf(stderr, "warrantd: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Every thread inherits this mask; the main thread alone takes signals, with sigwait.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  CLI::App app{"warrantd: the Warrant authorization and evidence server"};
+  app.set_version_flag("--version", fmt::format("warrantd {} ({}, {})", build::version, build::commit,
+                                                build::build_type));
+  options opts;
+  add_options(app, opts);
+  try {
+    // The config file only supplies defaults below the environment (see tools/config_file.h).
+    tools::apply_config_file_as_env(argc, argv, "WARRANT_", app);
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warrantd: %s\n", e.what());
+    return 2;
+  }
+
+  try {
+    storage::data_dir data = storage::data_dir::open(opts.data_dir);
+    net::router routes;
+    engine::ops_state ops;
+    ops.checks.push_back({"storage", [&data] { return data.writable(); }});
+    engine::register_ops_routes(routes, ops);
+    net::metrics_registry metrics(routes, opts.server.shards);
+    ops.metrics = &metrics;
+
+    net::server server(opts.server, routes, metrics);
+    server.start();
+    std::printf("warrantd ready on %s shards=%zu data-dir=%s pid=%d\n", server.address().c_str(),
+                server.shard_count(), data.path().c_str(), static_cast<int>(getpid()));
+    std::fflush(stdout);
+    return serve(server, ops);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warrantd: %s\n", e.what());
+    return 1;
+  }
+}
