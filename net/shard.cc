@@ -242,8 +242,9 @@ void shard::run() {
       io_uring_buf_ring_advance(_buf_ring, static_cast<int>(_buf_returned));
       _buf_returned = 0;
     }
-    for (std::uint32_t slot : _flush_list) {
-      connection& c = _conns[slot];
+    // By index: flushing can resume held-back requests, which queue this connection again.
+    for (std::size_t i = 0; i < _flush_list.size(); ++i) {
+      connection& c = _conns[_flush_list[i]];
       c.in_flush_list = false;
       if (c.state == conn_state::open) flush(c);
     }

@@ -44,6 +44,11 @@ class request_ring {
     return r;
   }
   void clear() { _head = _count = 0; }
+  // The i-th newest entry (0: the last pushed).
+  in_flight_request& from_back(std::size_t i) {
+    assert(i < _count);
+    return _slots[(_head + _count - 1 - i) % _slots.size()];
+  }
 
  private:
   std::vector<in_flight_request> _slots;
@@ -68,6 +73,7 @@ struct connection {
   bool sending = false;
   bool ready_listed = false;      // on the open loop's list of connections with free slots
   bool ever_connected = false;
+  std::uint32_t unstamped = 0;    // requests rendered this loop turn, stamped at submit
   bool failed = false;            // closing because of an error: reconnect after a pause
   std::int64_t retry_at_ns = 0;
   request_ring in_flight;

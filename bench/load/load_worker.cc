@@ -57,6 +57,7 @@ std::string load_worker::setup() {
     _connections.push_back(std::make_unique<connection>(_config.pipeline, send_bytes, recv_buffer_bytes));
   }
   _ready.reserve(_share.connections);
+  _unstamped.reserve(_share.connections);
   const std::uint64_t seq_step = _config.threads;
   _renderer = std::make_unique<request_renderer>(_requests, _share.index, seq_step,
                                                  _config.seed * 0x9e3779b97f4a7c15ULL + _share.index);
@@ -97,6 +98,8 @@ void load_worker::loop_turn(std::int64_t now) {
     tick(now);
     _next_tick_ns = now + tick_ns;
   }
+  now = now_ns();
+  stamp_batch(now);
   const std::int64_t wait_ns = std::max<std::int64_t>(0, wake_at(now) - now);
   __kernel_timespec ts{wait_ns / ns_per_s, wait_ns % ns_per_s};
   io_uring_cqe* cqe = nullptr;
@@ -108,6 +111,24 @@ void load_worker::loop_turn(std::int64_t now) {
     return;
   }
   drain_completions(now_ns());
+}
+
+// A request's send time is taken when its SQE is submitted, not when it was rendered while
+// draining completions: the gap is the generator's own work, not the server's latency.
+// Open-loop latency keeps counting from the schedule either way.
+void load_worker::stamp_batch(std::int64_t now) {
+  const bool closed_loop = _config.mode == loop_mode::closed;
+  for (const std::uint32_t index : _unstamped) {
+    connection& c = *_connections[index];
+    const std::size_t count = std::min<std::size_t>(c.unstamped, c.in_flight.size());
+    for (std::size_t i = 0; i < count; ++i) {
+      in_flight_request& r = c.in_flight.from_back(i);
+      r.sent_ns = now;
+      if (closed_loop) r.latency_origin_ns = now;
+    }
+    c.unstamped = 0;
+  }
+  _unstamped.clear();
 }
 
 std::int64_t load_worker::wake_at(std::int64_t now) const {

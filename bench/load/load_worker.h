@@ -73,6 +73,7 @@ class load_worker {
   void dispatch_waiting(std::int64_t now);
   std::uint64_t issue_allowance(std::int64_t now) const;
   std::int64_t scheduled_ns(std::uint64_t k) const;
+  void stamp_batch(std::int64_t now);
   void tick(std::int64_t now);
   bool share_done() const;
   void shut_down_all(std::int64_t now);
@@ -105,6 +106,7 @@ class load_worker {
   std::vector<std::unique_ptr<connection>> _connections;
   std::unique_ptr<request_renderer> _renderer;
   std::vector<std::uint32_t> _ready;  // open loop: connections with a free slot
+  std::vector<std::uint32_t> _unstamped;  // connections with requests rendered this turn
   double _interval_ns = 0;             // open loop: between this thread's schedule slots
   std::int64_t _first_slot_ns = 0;
   std::uint64_t _in_flight_total = 0;

@@ -211,6 +211,10 @@ void load_worker::pump(connection& c, std::uint32_t index, std::int64_t now) {
     c.in_flight.push({origin, now, r.no_response_body});
     ++_in_flight_total;
   }
+  if (count > 0) {
+    if (c.unstamped == 0) _unstamped.push_back(index);
+    c.unstamped += static_cast<std::uint32_t>(count);
+  }
   if (c.send_filled_bytes > 0) {
     submit_send(c, index);
   } else if (_config.mode == loop_mode::open && !c.in_flight.full() && !c.ready_listed) {
@@ -242,6 +246,7 @@ void load_worker::finish_close(connection& c, std::uint32_t index, std::int64_t 
   c.sending = false;
   c.send_sent_bytes = c.send_filled_bytes = 0;
   c.recv_filled_bytes = 0;
+  c.unstamped = 0;
   c.parser.begin(false);
   c.retry_at_ns = c.failed ? now + reconnect_pause_ns : now;
   c.failed = false;
