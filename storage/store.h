@@ -1,0 +1,53 @@
+// storage/store.h: what the writer needs from a storage engine, so a test can stand in.
+//
+// The writer thread is the only user of `store`: one write transaction at a time, opened by
+// `begin_write`, ended by `commit` (synchronously durable when it returns ok) or `abort`.
+// `lmdb_store` is the real one; tests wrap it or replace it to inject short batches, EIO,
+// ENOSPC and a full map.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace warrant::storage {
+
+// The named databases. Values are on disk as names (table_name), never as numbers.
+enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency };
+inline constexpr std::size_t table_count = 5;
+std::string_view table_name(table t);
+
+enum class errc : std::uint8_t {
+  ok,
+  not_found,
+  exists,
+  map_full,     // the LMDB map is full: 503 STORAGE_FULL until an operator raises --map-size-mb
+  io_error,     // EIO, ENOSPC, anything the disk said: 503 STORAGE_UNAVAILABLE
+  corrupt,      // a record failed its checksum
+  queue_full,   // the writer's queue is at its bound: 503 with Retry-After
+  shutting_down,
+};
+std::string_view errc_name(errc e);
+
+class write_txn {
+ public:
+  virtual ~write_txn() = default;
+  // Views stay valid until the transaction ends or the same key is written.
+  virtual std::optional<std::string_view> get(table t, std::string_view key) = 0;
+  virtual errc put(table t, std::string_view key, std::string_view value) = 0;
+  // Append at the end of an ordered table (keys must increase), e.g. the log.
+  virtual errc append(table t, std::string_view key, std::string_view value) = 0;
+  virtual errc del(table t, std::string_view key) = 0;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+  virtual errc begin_write(write_txn*& txn) = 0;
+  virtual errc commit() = 0;
+  virtual void abort() = 0;
+  // The highest log sequence committed so far (0 for an empty log).
+  virtual std::uint64_t last_log_sequence() = 0;
+};
+
+}  // namespace warrant::storage

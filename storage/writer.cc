@@ -1,0 +1,257 @@
+#include "storage/writer.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <chrono>
+#include <ctime>
+
+namespace warrant::storage {
+namespace {
+
+std::int64_t now_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+template <std::size_t N>
+std::size_t bucket_of(const std::array<std::uint64_t, N>& bounds, std::uint64_t v) {
+  std::size_t i = 0;
+  while (i < N && v > bounds[i]) ++i;
+  return i;
+}
+
+void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// Forwards to the real transaction and remembers the first failed write, so that one
+// failing command fails the batch without every command checking every put.
+class checked_txn final : public write_txn {
+ public:
+  explicit checked_txn(write_txn& inner) : _inner(inner) {}
+  std::optional<std::string_view> get(table t, std::string_view key) override { return _inner.get(t, key); }
+  errc put(table t, std::string_view key, std::string_view value) override { return note(_inner.put(t, key, value)); }
+  errc append(table t, std::string_view key, std::string_view value) override {
+    return note(_inner.append(t, key, value));
+  }
+  errc del(table t, std::string_view key) override { return note(_inner.del(t, key)); }
+  errc first_error() const { return _error; }
+
+ private:
+  errc note(errc e) {
+    if (e != errc::ok && _error == errc::ok) _error = e;
+    return e;
+  }
+  write_txn& _inner;
+  errc _error = errc::ok;
+};
+
+}  // namespace
+
+std::uint64_t log_appender::append(record_type type, std::string_view payload) {
+  _scratch.clear();
+  encode_record(_scratch, type, payload);
+  const std::uint64_t seq = _next;
+  const errc e = _txn.append(table::log, be64_key(seq), _scratch);
+  if (e != errc::ok) {
+    if (_error == errc::ok) _error = e;
+    return 0;
+  }
+  ++_next;
+  return seq;
+}
+
+writer::writer(store& backing, const writer_options& options) : _store(backing), _options(options) {
+  _next_sequence = _store.last_log_sequence() + 1;
+  _last_sequence.store(_next_sequence - 1, std::memory_order_relaxed);
+}
+
+writer::~writer() { stop(); }
+
+void writer::start() {
+  _running.store(true, std::memory_order_release);
+  _thread = std::thread([this] { run(); });
+}
+
+void writer::stop() {
+  _accepting.store(false, std::memory_order_release);
+  _stop.store(true, std::memory_order_seq_cst);
+  wake();
+  if (_thread.joinable()) _thread.join();
+  _running.store(false, std::memory_order_release);
+}
+
+errc writer::submit(command* c) {
+  if (!_accepting.load(std::memory_order_acquire)) return errc::shutting_down;
+  if (_depth.fetch_add(1, std::memory_order_relaxed) >= _options.queue_commands_max) {
+    _depth.fetch_sub(1, std::memory_order_relaxed);
+    _queue_rejections.fetch_add(1, std::memory_order_relaxed);
+    return errc::queue_full;
+  }
+  command* head = _head.load(std::memory_order_relaxed);
+  do {
+    c->next_in_queue = head;
+  } while (!_head.compare_exchange_weak(head, c, std::memory_order_seq_cst, std::memory_order_relaxed));
+  if (_sleeping.load(std::memory_order_seq_cst) != 0) wake();
+  return errc::ok;
+}
+
+void writer::wake() {
+  _sleeping.store(0, std::memory_order_seq_cst);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&_sleeping), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+void writer::wait_for_work(std::int64_t timeout_ms) {
+  _sleeping.store(1, std::memory_order_seq_cst);
+  if (_head.load(std::memory_order_seq_cst) != nullptr || _stop.load(std::memory_order_seq_cst)) {
+    _sleeping.store(0, std::memory_order_relaxed);
+    return;
+  }
+  timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000};
+  // Returns at once if a producer already cleared the flag (EAGAIN).
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&_sleeping), FUTEX_WAIT_PRIVATE, 1, &ts, nullptr, 0);
+  _sleeping.store(0, std::memory_order_relaxed);
+}
+
+// Takes everything queued, oldest first. Returns how many.
+std::size_t writer::drain(command*& head) {
+  command* stack = _head.exchange(nullptr, std::memory_order_acquire);
+  command* fifo = nullptr;
+  std::size_t n = 0;
+  while (stack != nullptr) {  // the queue is a LIFO stack: reverse it
+    command* next = stack->next_in_queue;
+    stack->next_in_queue = fifo;
+    fifo = stack;
+    stack = next;
+    ++n;
+  }
+  head = fifo;
+  _depth.fetch_sub(n, std::memory_order_relaxed);
+  return n;
+}
+
+void writer::run() {
+  while (true) {
+    command* batch = nullptr;
+    if (drain(batch) > 0) {
+      process(batch);
+      continue;
+    }
+    if (_stop.load(std::memory_order_seq_cst)) break;
+    const bool unhealthy = !_healthy.load(std::memory_order_relaxed);
+    wait_for_work(unhealthy ? _options.probe_interval_ms : 1000);
+    if (unhealthy && _head.load(std::memory_order_acquire) == nullptr) probe();
+  }
+  // Anything submitted after the last drain but before submit saw _accepting false.
+  command* rest = nullptr;
+  if (drain(rest) > 0) process(rest);
+}
+
+// Splits the drained commands into batches bounded by count and apply time.
+void writer::process(command* list) {
+  while (list != nullptr) list = commit_batch(list);
+}
+
+command* writer::commit_batch(command* first) {
+  const std::int64_t start_us = now_us();
+  const std::uint64_t sequence_before = _next_sequence;
+  command* end = first;  // one past the last command of this batch
+  std::size_t count = 0;
+  write_txn* raw = nullptr;
+  errc failure = _store.begin_write(raw);
+  if (failure == errc::ok) {
+    checked_txn txn(*raw);
+    log_appender log(txn, _next_sequence);
+    while (end != nullptr && count < _options.batch_commands_max &&
+           (count == 0 || now_us() - start_us <= _options.batch_apply_us_max)) {
+      end->verdict = end->apply(txn, log);
+      end = end->next_in_queue;
+      ++count;
+      if (txn.first_error() != errc::ok || log.error() != errc::ok) break;
+    }
+    failure = txn.first_error() != errc::ok ? txn.first_error() : log.error();
+    if (failure == errc::ok) {
+      failure = _store.commit();
+    } else {
+      _store.abort();
+    }
+  } else {
+    while (end != nullptr && count < _options.batch_commands_max) {
+      end = end->next_in_queue;
+      ++count;
+    }
+  }
+  const auto commit_us = static_cast<std::uint64_t>(now_us() - start_us);
+  bump(_batch_sizes[bucket_of(batch_size_bounds, count)]);
+  bump(_commit_latency[bucket_of(commit_latency_bounds_us, commit_us)]);
+  bump(_commit_latency_sum_us, commit_us);
+
+  if (failure != errc::ok) {
+    // Nothing of this batch is durable and nothing is acknowledged.
+    _next_sequence = sequence_before;
+    _healthy.store(false, std::memory_order_release);
+    bump(_commit_failures);
+    bump(_failed, count);
+    const outcome result = failure == errc::map_full ? outcome::full : outcome::unavailable;
+    for (command* c = first; c != end;) {
+      command* next = c->next_in_queue;
+      c->complete(result);
+      c = next;
+    }
+    return end;
+  }
+  _healthy.store(true, std::memory_order_release);
+  bump(_commits);
+  _last_sequence.store(_next_sequence - 1, std::memory_order_relaxed);
+  std::uint64_t applied = 0;
+  for (command* c = first; c != end; c = c->next_in_queue) {
+    if (c->verdict == apply_status::applied) {
+      c->publish();
+      ++applied;
+    }
+  }
+  bump(_committed, applied);
+  bump(_rejected, count - applied);
+  for (command* c = first; c != end;) {
+    command* next = c->next_in_queue;
+    c->complete(c->verdict == apply_status::applied ? outcome::committed : outcome::rejected);
+    c = next;
+  }
+  return end;
+}
+
+void writer::probe() {
+  write_txn* txn = nullptr;
+  errc e = _store.begin_write(txn);
+  if (e == errc::ok) {
+    e = txn->put(table::meta, "probe", "1");
+    e = e == errc::ok ? _store.commit() : (_store.abort(), e);
+  }
+  if (e == errc::ok) _healthy.store(true, std::memory_order_release);
+}
+
+writer_stats writer::stats() const {
+  writer_stats s;
+  s.queue_depth = _depth.load(std::memory_order_relaxed);
+  s.queue_rejections = _queue_rejections.load(std::memory_order_relaxed);
+  s.commits = _commits.load(std::memory_order_relaxed);
+  s.commit_failures = _commit_failures.load(std::memory_order_relaxed);
+  s.commands_committed = _committed.load(std::memory_order_relaxed);
+  s.commands_rejected = _rejected.load(std::memory_order_relaxed);
+  s.commands_failed = _failed.load(std::memory_order_relaxed);
+  s.last_sequence = _last_sequence.load(std::memory_order_relaxed);
+  s.healthy = healthy();
+  s.running = running();
+  for (std::size_t i = 0; i < s.batch_sizes.size(); ++i) s.batch_sizes[i] = _batch_sizes[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < s.commit_latency.size(); ++i) {
+    s.commit_latency[i] = _commit_latency[i].load(std::memory_order_relaxed);
+  }
+  s.commit_latency_sum_us = _commit_latency_sum_us.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace warrant::storage

@@ -1,0 +1,160 @@
+// storage/writer.h: the single writer thread and its group commit.
+//
+// Shards submit `command`s (any thread, lock-free, bounded: a full queue refuses at once with
+// `queue_full`, the caller answers 503 + Retry-After). The writer thread drains the queue,
+// forms a batch bounded by `batch_commands_max` and `batch_apply_us_max`, applies every
+// command in ONE write transaction, commits synchronously, then — in commit order — lets each
+// applied command publish its changes to the in-memory indexes, and finally hands every
+// command its outcome (`complete`), which usually posts the answer back to its shard.
+//
+// A failed commit (EIO, ENOSPC, full map) fails every command of the batch: none is
+// acknowledged. The writer is then unhealthy (`healthy()` false: /readyz 503, writes 503
+// STORAGE_UNAVAILABLE / STORAGE_FULL) until a later commit succeeds; while unhealthy and idle
+// it probes the disk with an empty commit every `probe_interval_ms`.
+//
+// Threading: `submit`, `healthy`, `stats` from any thread; everything else is the writer
+// thread's. Commands must validate before they write: a command that returns `rejected`
+// from `apply` must not have written anything, because the batch's transaction is shared.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "storage/record.h"
+#include "storage/store.h"
+
+namespace warrant::storage {
+
+// Appends records to the log inside the batch's transaction, numbering them.
+class log_appender {
+ public:
+  log_appender(write_txn& txn, std::uint64_t& next_sequence) : _txn(txn), _next(next_sequence) {}
+  // Returns the sequence number given to the record, or 0 on a storage error (`error()`).
+  std::uint64_t append(record_type type, std::string_view payload);
+  errc error() const { return _error; }
+
+ private:
+  write_txn& _txn;
+  std::uint64_t& _next;
+  errc _error = errc::ok;
+  std::string _scratch;
+};
+
+enum class apply_status : std::uint8_t { applied, rejected };
+
+enum class outcome : std::uint8_t {
+  committed,    // applied and durable
+  rejected,     // the command's own validation refused it; nothing was written
+  unavailable,  // storage failed: nothing of the batch was written
+  full,         // the LMDB map is full: nothing of the batch was written
+};
+
+class command {
+ public:
+  virtual ~command() = default;
+  // Writer thread, inside the batch transaction. Validate against `txn` (which already holds
+  // the effects of earlier commands of the batch), then write. A failed write needs no
+  // handling here: the writer sees it and fails the whole batch.
+  virtual apply_status apply(write_txn& txn, log_appender& log) = 0;
+  // Writer thread, after a successful commit, in commit order.
+  virtual void publish() {}
+  // Writer thread, last call; the command may delete itself here.
+  virtual void complete(outcome result) = 0;
+
+  command* next_in_queue = nullptr;  // intrusive link, owned by the writer's queue
+  apply_status verdict = apply_status::rejected;  // set by the writer from apply()
+};
+
+struct writer_options {
+  std::size_t queue_commands_max = 65536;
+  std::size_t batch_commands_max = 4096;
+  std::int64_t batch_apply_us_max = 10'000;
+  std::int64_t probe_interval_ms = 500;
+};
+
+// Histogram bucket upper bounds; an implicit last bucket is +Inf.
+inline constexpr std::array<std::uint64_t, 12> batch_size_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+inline constexpr std::array<std::uint64_t, 14> commit_latency_bounds_us = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 5000000};
+
+struct writer_stats {
+  std::uint64_t queue_depth = 0;
+  std::uint64_t queue_rejections = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+  std::uint64_t commands_committed = 0;
+  std::uint64_t commands_rejected = 0;
+  std::uint64_t commands_failed = 0;
+  std::uint64_t last_sequence = 0;
+  bool healthy = true;
+  bool running = false;
+  std::array<std::uint64_t, batch_size_bounds.size() + 1> batch_sizes{};
+  std::array<std::uint64_t, commit_latency_bounds_us.size() + 1> commit_latency{};
+  std::uint64_t commit_latency_sum_us = 0;
+};
+
+class writer {
+ public:
+  writer(store& backing, const writer_options& options);
+  ~writer();
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
+
+  void start();
+  // Processes everything already submitted, then stops the thread. Later submits get
+  // `shutting_down`.
+  void stop();
+
+  // Any thread. On ok the writer owns the command until `complete`; otherwise the caller
+  // keeps it (and answers 503).
+  errc submit(command* c);
+
+  bool healthy() const { return _healthy.load(std::memory_order_acquire); }
+  bool running() const { return _running.load(std::memory_order_acquire); }
+  writer_stats stats() const;
+
+  // Writer thread (or before start): the sequence the next log record gets.
+  std::uint64_t next_sequence() const { return _next_sequence; }
+
+ private:
+  void run();
+  std::size_t drain(command*& head);
+  void process(command* list);
+  // Applies and commits one batch starting at `first`; returns the first command left out.
+  command* commit_batch(command* first);
+  void probe();
+  void wait_for_work(std::int64_t timeout_ms);
+  void wake();
+
+  store& _store;
+  const writer_options _options;
+  std::uint64_t _next_sequence = 1;
+
+  alignas(64) std::atomic<command*> _head{nullptr};
+  alignas(64) std::atomic<std::size_t> _depth{0};
+  std::atomic<std::uint32_t> _sleeping{0};
+  std::atomic<bool> _stop{false};
+  std::atomic<bool> _accepting{true};
+  std::atomic<bool> _healthy{true};
+  std::atomic<bool> _running{false};
+
+  // Written by the writer thread only; read by stats() with relaxed loads.
+  std::atomic<std::uint64_t> _queue_rejections{0};
+  std::atomic<std::uint64_t> _commits{0};
+  std::atomic<std::uint64_t> _commit_failures{0};
+  std::atomic<std::uint64_t> _committed{0};
+  std::atomic<std::uint64_t> _rejected{0};
+  std::atomic<std::uint64_t> _failed{0};
+  std::atomic<std::uint64_t> _last_sequence{0};
+  std::array<std::atomic<std::uint64_t>, batch_size_bounds.size() + 1> _batch_sizes{};
+  std::array<std::atomic<std::uint64_t>, commit_latency_bounds_us.size() + 1> _commit_latency{};
+  std::atomic<std::uint64_t> _commit_latency_sum_us{0};
+
+  std::thread _thread;
+};
+
+}  // namespace warrant::storage
