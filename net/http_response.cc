@@ -105,6 +105,8 @@ void write_response(byte_buffer& out, const http_response& res, const response_f
   char* const start = out.prepare(bound);
   char* p = start;
   auto put = [&p](std::string_view s) {
+    // An empty view from a never-used byte_buffer has a null data(): memcpy must not see it.
+    if (s.empty()) return;
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   };

@@ -10,12 +10,6 @@ struct router::node {
   std::string param_name;
   std::array<const route*, http_method_count> by_method{};
 
-  bool has_routes() const {
-    for (const route* r : by_method) {
-      if (r != nullptr) return true;
-    }
-    return false;
-  }
   const route* for_method(http_method method) const {
     const route* r = by_method[static_cast<std::size_t>(method)];
     if (r == nullptr && method == http_method::head) r = by_method[static_cast<std::size_t>(http_method::get)];
@@ -60,13 +54,27 @@ const route& router::add(http_method method, std::string_view pattern, route_han
   if (method == http_method::other || !split_path(pattern, segs, count)) {
     throw std::invalid_argument("router: bad route pattern " + std::string(pattern));
   }
-  node* n = _root.get();
+  // Validate the whole pattern before touching the trie.
+  std::array<std::string_view, route_params_max> names;
   std::size_t params = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string_view seg = segs[i];
+    const std::string_view inner = is_param(seg) ? seg.substr(1, seg.size() - 2) : seg;
+    if (inner.find_first_of("{}") != std::string_view::npos) {
+      throw std::invalid_argument("router: malformed segment in " + std::string(pattern));
+    }
+    if (!is_param(seg)) continue;
+    if (params == route_params_max) throw std::invalid_argument("router: too many parameters");
+    for (std::size_t j = 0; j < params; ++j) {
+      if (names[j] == inner) throw std::invalid_argument("router: repeated parameter in " + std::string(pattern));
+    }
+    names[params++] = inner;
+  }
+  node* n = _root.get();
   for (std::size_t i = 0; i < count; ++i) {
     std::string_view seg = segs[i];
     if (is_param(seg)) {
       std::string_view name = seg.substr(1, seg.size() - 2);
-      if (++params > route_params_max) throw std::invalid_argument("router: too many parameters");
       if (!n->param) {
         n->param = std::make_unique<node>();
         n->param_name = name;
@@ -75,9 +83,6 @@ const route& router::add(http_method method, std::string_view pattern, route_han
       }
       n = n->param.get();
       continue;
-    }
-    if (seg.find_first_of("{}") != std::string_view::npos) {
-      throw std::invalid_argument("router: malformed segment in " + std::string(pattern));
     }
     node* next = const_cast<node*>(n->literal(seg));
     if (next == nullptr) {
@@ -103,7 +108,8 @@ route_match router::match(http_method method, std::string_view path) const {
 
   // Depth-first, a literal segment before a parameter, backtracking so that "/a/{x}/c"
   // still matches "/a/b/c" when "/a/b" exists without a "c" below it. The first node that
-  // has a route for this method wins; failing that, the first node with any route gives 405.
+  // has a route for this method wins; failing that, every node the path reaches with some
+  // route gives 405, and their methods together are the Allow list.
   struct frame {
     const node* n;
     std::size_t depth;
@@ -112,14 +118,16 @@ route_match router::match(http_method method, std::string_view path) const {
   std::array<frame, route_segments_max + 1> stack;
   std::size_t top = 0;
   stack[top++] = {_root.get(), 0, 0};
-  const node* fallback = nullptr;
+  std::uint32_t allowed_mask = 0;
   const route* hit = nullptr;
   while (top > 0) {
     frame& f = stack[top - 1];
     if (f.depth == count) {
       hit = f.n->for_method(method);
       if (hit != nullptr) break;
-      if (fallback == nullptr && f.n->has_routes()) fallback = f.n;
+      for (std::size_t i = 0; i < http_method_count; ++i) {
+        if (f.n->by_method[i] != nullptr) allowed_mask |= 1u << i;
+      }
       --top;
       continue;
     }
@@ -147,11 +155,9 @@ route_match router::match(http_method method, std::string_view path) const {
     m.matched = hit;
     return m;
   }
-  if (fallback == nullptr) return m;
+  if (allowed_mask == 0) return m;
   m.status = match_status::method_not_allowed;
-  for (std::size_t i = 0; i < http_method_count; ++i) {
-    if (fallback->by_method[i] != nullptr) m.allowed_mask |= 1u << i;
-  }
+  m.allowed_mask = allowed_mask;
   if (m.allowed_mask & (1u << static_cast<unsigned>(http_method::get))) {
     m.allowed_mask |= 1u << static_cast<unsigned>(http_method::head);
   }

@@ -220,6 +220,7 @@ void shard::run() {
     _startup.store(-1, std::memory_order_release);
     return;
   }
+  _running.store(true, std::memory_order_release);
   _startup.store(1, std::memory_order_release);
   refresh_clock();
   _date_line = _date.line(std::time(nullptr));
@@ -229,6 +230,10 @@ void shard::run() {
 
   while (true) {
     io_uring_submit_and_wait(&_ring, 1);
+    _turns.store(_turns.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    // Pairs with the fence in a snapshot writer (engine/common/rcu.h): reads of shared
+    // snapshots in this turn cannot move before the turn count the writer may sample.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     refresh_clock();
     unsigned head = 0;
     unsigned seen = 0;
@@ -259,6 +264,7 @@ void shard::run() {
     if (c.state != conn_state::free && c.fd >= 0) ::close(c.fd);
   }
   _metrics.connections_open.set(0);
+  _running.store(false, std::memory_order_release);
   io_uring_queue_exit(&_ring);
   munmap(_buf_ring, _buf_ring_bytes);
 }
@@ -415,9 +421,12 @@ std::size_t shard::process_input(connection& c, std::string_view data) {
   std::size_t offset = 0;
   while (offset < data.size() && !c.deferred && !c.close_after_send && c.state == conn_state::open &&
          c.pending.size() < _config.output_pause_bytes) {
+    // `_request` is shared by the shard's connections: it describes this connection's
+    // request only when this very call completed the header block.
+    const bool headers_were_done = c.parser.headers_done();
     const parse_result r = c.parser.parse(data.substr(offset), _request);
     if (r.status == parse_status::need_more) {
-      if (c.parser.headers_done() && _request.expect_continue && !c.continue_sent) {
+      if (!headers_were_done && c.parser.headers_done() && _request.expect_continue && !c.continue_sent) {
         c.continue_sent = true;
         c.pending.append(http_continue_line);
         queue_flush(c);

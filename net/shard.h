@@ -102,6 +102,10 @@ class shard {
   std::size_t index() const { return _index; }
   std::size_t open_connections() const { return _open; }
   bool stopping() const { return _stopping; }
+  // Any thread: loop turns completed, and whether the loop runs. A shard holds no reference
+  // to shared snapshots between turns, so a changed count proves it let go of older ones.
+  std::uint64_t turns() const { return _turns.load(std::memory_order_acquire); }
+  bool running() const { return _running.load(std::memory_order_acquire); }
   // Shard thread: monotonic time of the current loop turn.
   std::int64_t now_ns() const { return _now_ns; }
 
@@ -188,6 +192,8 @@ class shard {
   std::int64_t _now_ns = 0;
   __kernel_timespec _tick_ts{};
 
+  std::atomic<std::uint64_t> _turns{0};
+  std::atomic<bool> _running{false};
   std::atomic<int> _startup{0};  // 0 starting, 1 running, -1 failed
   std::string _startup_error;
   std::thread _thread;

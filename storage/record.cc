@@ -81,6 +81,7 @@ bool read_varint(std::string_view& in, std::uint64_t& v) {
     if (in.empty()) return false;
     const auto b = static_cast<unsigned char>(in.front());
     in.remove_prefix(1);
+    if (i == 9 && b > 1) return false;  // the tenth byte holds bit 63 only: more would overflow
     v |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
     if ((b & 0x80) == 0) return true;
   }

@@ -81,15 +81,26 @@ void writer::stop() {
   _accepting.store(false, std::memory_order_release);
   _stop.store(true, std::memory_order_seq_cst);
   wake();
-  if (_thread.joinable()) _thread.join();
+  if (_thread.joinable()) {
+    _thread.join();
+  } else {
+    finish_queue();  // never started: what was accepted is still owed its completion
+  }
   _running.store(false, std::memory_order_release);
 }
 
 errc writer::submit(command* c) {
-  if (!_accepting.load(std::memory_order_acquire)) return errc::shutting_down;
+  // Announce the submit before checking _accepting (both seq_cst): finish_queue, which runs
+  // after _accepting is false, either sees this count or this submit sees _accepting false.
+  _submitting.fetch_add(1, std::memory_order_seq_cst);
+  if (!_accepting.load(std::memory_order_seq_cst)) {
+    _submitting.fetch_sub(1, std::memory_order_release);
+    return errc::shutting_down;
+  }
   if (_depth.fetch_add(1, std::memory_order_relaxed) >= _options.queue_commands_max) {
     _depth.fetch_sub(1, std::memory_order_relaxed);
     _queue_rejections.fetch_add(1, std::memory_order_relaxed);
+    _submitting.fetch_sub(1, std::memory_order_release);
     return errc::queue_full;
   }
   command* head = _head.load(std::memory_order_relaxed);
@@ -97,6 +108,7 @@ errc writer::submit(command* c) {
     c->next_in_queue = head;
   } while (!_head.compare_exchange_weak(head, c, std::memory_order_seq_cst, std::memory_order_relaxed));
   if (_sleeping.load(std::memory_order_seq_cst) != 0) wake();
+  _submitting.fetch_sub(1, std::memory_order_release);
   return errc::ok;
 }
 
@@ -146,7 +158,13 @@ void writer::run() {
     wait_for_work(unhealthy ? _options.probe_interval_ms : 1000);
     if (unhealthy && _head.load(std::memory_order_acquire) == nullptr) probe();
   }
-  // Anything submitted after the last drain but before submit saw _accepting false.
+  finish_queue();
+}
+
+void writer::finish_queue() {
+  // A submit that saw _accepting true before stop() may still be pushing: the last drain must
+  // come after it, or its command would never be completed.
+  while (_submitting.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   command* rest = nullptr;
   if (drain(rest) > 0) process(rest);
 }
@@ -214,6 +232,7 @@ command* writer::commit_batch(command* first) {
       ++applied;
     }
   }
+  if (_after_publish) _after_publish();
   bump(_committed, applied);
   bump(_rejected, count - applied);
   for (command* c = first; c != end;) {

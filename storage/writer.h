@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -104,6 +105,10 @@ class writer {
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
 
+  // Before start: called on the writer thread once per committed batch, after every
+  // command's publish() and before any complete(): where indexes publish their new snapshot.
+  void set_after_publish(std::function<void()> hook) { _after_publish = std::move(hook); }
+
   void start();
   // Processes everything already submitted, then stops the thread. Later submits get
   // `shutting_down`.
@@ -122,6 +127,8 @@ class writer {
 
  private:
   void run();
+  // After stop: waits out submits that passed the _accepting check, then processes the rest.
+  void finish_queue();
   std::size_t drain(command*& head);
   void process(command* list);
   // Applies and commits one batch starting at `first`; returns the first command left out.
@@ -132,6 +139,7 @@ class writer {
 
   store& _store;
   const writer_options _options;
+  std::function<void()> _after_publish;
   std::uint64_t _next_sequence = 1;
 
   alignas(64) std::atomic<command*> _head{nullptr};
@@ -139,6 +147,7 @@ class writer {
   std::atomic<std::uint32_t> _sleeping{0};
   std::atomic<bool> _stop{false};
   std::atomic<bool> _accepting{true};
+  std::atomic<std::uint32_t> _submitting{0};  // submits between the _accepting check and the push
   std::atomic<bool> _healthy{true};
   std::atomic<bool> _running{false};
 

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "engine/app.h"
 #include "engine/ops_routes.h"
 #include "generated/build_info.h"
 #include "net/server.h"
@@ -25,6 +26,8 @@ using namespace warrant;
 
 struct options {
   net::server_config server;
+  engine::app_options engine;
+  std::size_t map_size_mb = 64 * 1024;
   std::string data_dir = "./data";
   std::string config_file;
 };
@@ -66,12 +69,20 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--recv-buffers", sc.recv_buffer_count, "Receive buffers per shard (power of two)")
       ->envname("WARRANT_RECV_BUFFERS")->check(CLI::IsMember({64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}))
       ->capture_default_str();
+  app.add_option("--map-size-mb", o.map_size_mb, "LMDB map size (virtual; the file grows as used); full → 503 STORAGE_FULL")
+      ->envname("WARRANT_MAP_SIZE_MB")->check(CLI::Range(1, 64 * 1024 * 1024))->capture_default_str();
+  app.add_option("--writer-queue-max", o.engine.writer.queue_commands_max, "Writes waiting for the writer; beyond: 503")
+      ->envname("WARRANT_WRITER_QUEUE_MAX")->check(CLI::Range(1, 10'000'000))->capture_default_str();
+  app.add_option("--writer-batch-max", o.engine.writer.batch_commands_max, "Writes per group commit, at most")
+      ->envname("WARRANT_WRITER_BATCH_MAX")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  app.add_option("--writer-batch-us-max", o.engine.writer.batch_apply_us_max, "Time applying one batch, at most")
+      ->envname("WARRANT_WRITER_BATCH_US_MAX")->check(CLI::Range(100, 10'000'000))->capture_default_str();
   app.add_option("--recv-buffer-bytes", sc.recv_buffer_bytes, "Bytes per receive buffer")
       ->envname("WARRANT_RECV_BUFFER_BYTES")->check(CLI::Range(1024, 1 << 20))->capture_default_str();
 }
 
 // Waits for SIGTERM/SIGINT, drains, and returns the exit status.
-int serve(net::server& server, engine::ops_state& ops) {
+int serve(net::server& server, engine::ops_state& ops, engine::app& engine_app) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -106,6 +117,7 @@ int serve(net::server& server, engine::ops_state& ops) {
     }
   }
   joiner.join();
+  engine_app.stop();  // flushes what the shards submitted, then stops the writer
   std::fprintf(stderr, "warrantd: stopped\n");
   return 0;
 }
@@ -137,19 +149,24 @@ int main(int argc, char** argv) {
 
   try {
     storage::data_dir data = storage::data_dir::open(opts.data_dir);
+    opts.engine.map_size_bytes = opts.map_size_mb << 20;
+    opts.engine.max_readers = static_cast<unsigned>(opts.server.shards * 2 + 64);
+    engine::app engine_app(data, opts.engine);
     net::router routes;
     engine::ops_state ops;
     ops.checks.push_back({"storage", [&data] { return data.writable(); }});
     engine::register_ops_routes(routes, ops);
+    engine_app.register_routes(routes);
     net::metrics_registry metrics(routes, opts.server.shards);
     ops.metrics = &metrics;
 
     net::server server(opts.server, routes, metrics);
     server.start();
+    engine_app.attach(server, metrics, ops);
     std::printf("warrantd ready on %s shards=%zu data-dir=%s pid=%d\n", server.address().c_str(),
                 server.shard_count(), data.path().c_str(), static_cast<int>(getpid()));
     std::fflush(stdout);
-    return serve(server, ops);
+    return serve(server, ops, engine_app);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "warrantd: %s\n", e.what());
     return 1;

@@ -1,0 +1,133 @@
+#include "engine/app.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "engine/tenancy/commands.h"
+
+namespace warrant::engine {
+namespace {
+
+// Written and synced before the bootstrap commit: a crash in between leaves a key file for a
+// key that never existed, replaced on the next start, rather than an admin key nobody knows.
+void write_key_file(const std::string& path, const std::string& key) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  const std::string line = key + "\n";
+  const bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+}
+
+}  // namespace
+
+app::app(const storage::data_dir& dir, const app_options& options)
+    : _data_dir(dir.path()) {
+  storage::lmdb_options lo;
+  lo.path = _data_dir + "/" + std::string(lmdb_subdir);
+  lo.map_size_bytes = options.map_size_bytes;
+  lo.max_readers = options.max_readers;
+  int stale = 0;
+  _store = storage::lmdb_store::open(lo, &stale);
+  if (stale > 0) std::fprintf(stderr, "warrantd: cleared %d stale LMDB reader slots\n", stale);
+
+  _recovery = recover_tenancy(*_store, _tenancy);
+  std::fprintf(stderr,
+               "warrantd: recovered %zu workspaces and %zu keys (%zu records read, log of %llu records at sequence "
+               "%llu) in %.3f ms\n",
+               _recovery.workspaces, _recovery.keys, _recovery.records_read,
+               static_cast<unsigned long long>(_recovery.log_records),
+               static_cast<unsigned long long>(_recovery.last_sequence), _recovery.seconds * 1000);
+
+  _writer = std::make_unique<storage::writer>(*_store, options.writer);
+  _writer->set_after_publish([this] { _tenancy.publish(); });
+  _writer->start();
+  _admin = std::make_unique<admin_api>(admin_api{_tenancy, *_writer});
+
+  const std::string key_path = _data_dir + "/" + std::string(bootstrap_key_file);
+  _bootstrap_key = bootstrap_default_workspace(*_writer, _tenancy,
+                                               [&key_path](const std::string& key) { write_key_file(key_path, key); });
+  if (_bootstrap_key) {
+    std::fprintf(stderr,
+                 "warrantd: created workspace 'default' and its admin key (shown once; also in %s):\n%s\n",
+                 key_path.c_str(), _bootstrap_key->c_str());
+  }
+}
+
+app::~app() { stop(); }
+
+void app::register_routes(net::router& routes) { register_admin_routes(routes, *_admin); }
+
+void app::attach(net::server& server, net::metrics_registry& metrics, ops_state& ops) {
+  // Runs on the writer thread, which starts using it at its next publish.
+  _tenancy.set_sampler([&server](std::vector<reader_turn>& out) {
+    out.clear();
+    for (std::size_t i = 0; i < server.shard_count(); ++i) {
+      const net::shard& s = server.shard_at(i);
+      out.push_back({s.turns(), s.running()});
+    }
+  });
+  metrics.add_source([this](net::byte_buffer& out) { render_writer_metrics(out, _writer->stats()); });
+  ops.checks.push_back({"writer", [this] { return _writer->running() && _writer->healthy(); }});
+}
+
+void app::stop() {
+  if (_writer) _writer->stop();
+}
+
+void render_writer_metrics(net::byte_buffer& out, const storage::writer_stats& s) {
+  auto put = [&out](const std::string& text) { out.append(text); };
+  put(fmt::format("# HELP warrant_writer_queue_depth Commands waiting for the storage writer.\n"
+                  "# TYPE warrant_writer_queue_depth gauge\nwarrant_writer_queue_depth {}\n",
+                  s.queue_depth));
+  put(fmt::format("# HELP warrant_writer_queue_rejections_total Writes refused with 503 because the queue was full.\n"
+                  "# TYPE warrant_writer_queue_rejections_total counter\nwarrant_writer_queue_rejections_total {}\n",
+                  s.queue_rejections));
+  put(fmt::format("# HELP warrant_writer_commits_total Group commits that succeeded.\n"
+                  "# TYPE warrant_writer_commits_total counter\nwarrant_writer_commits_total {}\n",
+                  s.commits));
+  put(fmt::format("# HELP warrant_writer_commit_failures_total Group commits that failed (nothing acknowledged).\n"
+                  "# TYPE warrant_writer_commit_failures_total counter\nwarrant_writer_commit_failures_total {}\n",
+                  s.commit_failures));
+  put(fmt::format("# HELP warrant_writer_commands_total Commands by outcome.\n"
+                  "# TYPE warrant_writer_commands_total counter\n"
+                  "warrant_writer_commands_total{{outcome=\"committed\"}} {}\n"
+                  "warrant_writer_commands_total{{outcome=\"rejected\"}} {}\n"
+                  "warrant_writer_commands_total{{outcome=\"failed\"}} {}\n",
+                  s.commands_committed, s.commands_rejected, s.commands_failed));
+  put(fmt::format("# HELP warrant_writer_healthy 1 while commits succeed.\n# TYPE warrant_writer_healthy gauge\n"
+                  "warrant_writer_healthy {}\n# HELP warrant_log_last_sequence Last committed log sequence.\n"
+                  "# TYPE warrant_log_last_sequence gauge\nwarrant_log_last_sequence {}\n",
+                  s.healthy ? 1 : 0, s.last_sequence));
+  put("# HELP warrant_writer_batch_size Commands per group commit.\n# TYPE warrant_writer_batch_size histogram\n");
+  std::uint64_t cumulative = 0;
+  std::uint64_t total_commands = 0;
+  for (std::size_t i = 0; i < s.batch_sizes.size(); ++i) {
+    cumulative += s.batch_sizes[i];
+    const std::string le = i < storage::batch_size_bounds.size() ? std::to_string(storage::batch_size_bounds[i]) : "+Inf";
+    put(fmt::format("warrant_writer_batch_size_bucket{{le=\"{}\"}} {}\n", le, cumulative));
+  }
+  total_commands = s.commands_committed + s.commands_rejected + s.commands_failed;
+  put(fmt::format("warrant_writer_batch_size_sum {}\nwarrant_writer_batch_size_count {}\n", total_commands, cumulative));
+  put("# HELP warrant_writer_commit_seconds Time to apply and commit one batch.\n"
+      "# TYPE warrant_writer_commit_seconds histogram\n");
+  cumulative = 0;
+  for (std::size_t i = 0; i < s.commit_latency.size(); ++i) {
+    cumulative += s.commit_latency[i];
+    const std::string le = i < storage::commit_latency_bounds_us.size()
+                               ? fmt::format("{}", static_cast<double>(storage::commit_latency_bounds_us[i]) / 1e6)
+                               : "+Inf";
+    put(fmt::format("warrant_writer_commit_seconds_bucket{{le=\"{}\"}} {}\n", le, cumulative));
+  }
+  put(fmt::format("warrant_writer_commit_seconds_sum {}\nwarrant_writer_commit_seconds_count {}\n",
+                  static_cast<double>(s.commit_latency_sum_us) / 1e6, cumulative));
+}
+
+}  // namespace warrant::engine

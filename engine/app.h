@@ -1,0 +1,62 @@
+// engine/app.h: the engine assembled — storage, writer, indexes and routes — for warrantd.
+//
+// Start-up order (main thread): open LMDB in <data-dir>/db, recover the indexes, start the
+// writer, bootstrap workspace `default` on an empty store, register routes. `attach` connects
+// the running server (reader quiescence for snapshots, metrics, readiness). At SIGTERM the
+// server drains first, then `stop` flushes and stops the writer.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/ops_routes.h"
+#include "engine/tenancy/admin_routes.h"
+#include "engine/tenancy/index.h"
+#include "engine/tenancy/recovery.h"
+#include "net/server.h"
+#include "storage/data_dir.h"
+#include "storage/lmdb_store.h"
+#include "storage/writer.h"
+
+namespace warrant::engine {
+
+struct app_options {
+  std::size_t map_size_bytes = 64ull << 30;
+  unsigned max_readers = 512;
+  storage::writer_options writer;
+};
+
+inline constexpr std::string_view bootstrap_key_file = "bootstrap-admin-key";
+inline constexpr std::string_view lmdb_subdir = "db";
+
+class app {
+ public:
+  // Throws std::runtime_error with a message for the operator.
+  app(const storage::data_dir& dir, const app_options& options);
+  ~app();
+
+  void register_routes(net::router& routes);
+  void attach(net::server& server, net::metrics_registry& metrics, ops_state& ops);
+  void stop();
+
+  const recovery_report& recovery() const { return _recovery; }
+  // The admin key created on this start (first start on an empty store), else nullopt.
+  const std::optional<std::string>& bootstrap_key() const { return _bootstrap_key; }
+  storage::writer& writer() { return *_writer; }
+  tenancy_index& tenancy() { return _tenancy; }
+
+ private:
+  std::string _data_dir;
+  std::unique_ptr<storage::lmdb_store> _store;
+  tenancy_index _tenancy;
+  std::unique_ptr<storage::writer> _writer;
+  std::unique_ptr<admin_api> _admin;
+  recovery_report _recovery;
+  std::optional<std::string> _bootstrap_key;
+};
+
+// Prometheus series of the writer, appended to /metrics.
+void render_writer_metrics(net::byte_buffer& out, const storage::writer_stats& s);
+
+}  // namespace warrant::engine

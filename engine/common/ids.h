@@ -1,0 +1,32 @@
+// engine/common/ids.h: server-generated identifiers and timestamps (spec/common.md "Formats").
+//
+// UUIDv7 ids (48-bit Unix milliseconds, then CSPRNG bits), RFC 3339 UTC times with
+// milliseconds ("2026-05-20T10:00:00.000Z") and their parser. Any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace warrant::engine {
+
+// Milliseconds since the Unix epoch, wall clock.
+std::int64_t unix_now_ms();
+
+// A new UUIDv7 in canonical text form (36 chars, lower-case hex).
+std::string new_uuid_v7();
+std::string new_uuid_v7(std::int64_t unix_ms);
+bool is_uuid(std::string_view s);
+
+// "2026-05-20T10:00:00.000Z"
+std::string format_time_ms(std::int64_t unix_ms);
+void append_time_ms(std::string& out, std::int64_t unix_ms);
+// Accepts RFC 3339 with 'Z' or a numeric offset and 0-9 fraction digits. nullopt if invalid.
+std::optional<std::int64_t> parse_time_ms(std::string_view text);
+
+// Fills `out` with `n` bytes from the CSPRNG (OpenSSL RAND_bytes). Aborts if it fails:
+// a server that cannot make secrets must not pretend it can.
+void random_bytes(void* out, std::size_t n);
+
+}  // namespace warrant::engine

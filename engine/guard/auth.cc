@@ -1,0 +1,54 @@
+#include "engine/guard/auth.h"
+
+#include <fmt/format.h>
+
+namespace warrant::engine {
+
+std::string_view presented_key(const net::http_request& req) {
+  std::string_view key = req.header("x-api-key");
+  if (!key.empty()) return key;
+  std::string_view auth = req.header("authorization");
+  constexpr std::string_view bearer = "bearer ";
+  if (auth.size() <= bearer.size()) return {};
+  for (std::size_t i = 0; i < bearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != bearer[i]) return {};
+  }
+  auth.remove_prefix(bearer.size());
+  while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
+  return auth;
+}
+
+const api_key_record* authenticate(const net::http_request& req, const tenancy_snapshot& snapshot,
+                                   std::int64_t now_ms) {
+  const std::string_view key = presented_key(req);
+  if (!well_formed_api_key(key)) return nullptr;
+  const api_key_record* record = snapshot.find_key(hash_api_key(key));
+  if (record == nullptr || !record->usable_at(now_ms)) return nullptr;
+  return record;
+}
+
+void answer_unauthorized(net::http_response& res) {
+  res.set_error(401, "UNAUTHORIZED", "invalid or missing API key");
+  res.add_header("WWW-Authenticate", "Bearer");
+}
+
+void answer_forbidden(net::http_response& res, std::string_view missing_role) {
+  res.set_error(403, "FORBIDDEN", fmt::format("this key lacks the role {}", missing_role),
+                "use a key that carries the role");
+}
+
+const api_key_record* require_platform_admin(const net::http_request& req, net::http_response& res,
+                                             const tenancy_snapshot& snapshot, std::int64_t now_ms) {
+  const api_key_record* key = authenticate(req, snapshot, now_ms);
+  if (key == nullptr) {
+    answer_unauthorized(res);
+    return nullptr;
+  }
+  if (key->workspace_id != default_workspace_id || (key->roles & role_platform_admin) == 0) {
+    answer_forbidden(res, role_name(role_platform_admin));
+    return nullptr;
+  }
+  return key;
+}
+
+}  // namespace warrant::engine

@@ -1,0 +1,88 @@
+#include "engine/tenancy/api_key.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "engine/common/ids.h"
+
+namespace warrant::engine {
+namespace {
+
+constexpr char base62_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+bool is_base62(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+// Base62 of a big-endian unsigned number, left-padded with '0' to `width` characters.
+std::string base62(const unsigned char* bytes, std::size_t n, std::size_t width) {
+  std::string digits;
+  std::array<unsigned char, 64> num{};
+  std::copy(bytes, bytes + n, num.begin());
+  bool nonzero = true;
+  while (nonzero) {
+    nonzero = false;
+    unsigned remainder = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned cur = remainder * 256 + num[i];
+      num[i] = static_cast<unsigned char>(cur / 62);
+      remainder = cur % 62;
+      nonzero = nonzero || num[i] != 0;
+    }
+    digits.push_back(base62_alphabet[remainder]);
+  }
+  while (digits.size() < width) digits.push_back('0');
+  return {digits.rbegin(), digits.rend()};
+}
+
+std::string checksum_of(std::string_view body) {
+  const key_hash h = hash_api_key(body);
+  return base62(h.data(), 4, api_key_checksum_chars);
+}
+
+}  // namespace
+
+bool key_hash_equal::operator()(const key_hash& a, const key_hash& b) const noexcept {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+key_hash hash_api_key(std::string_view key) {
+  key_hash out{};
+  unsigned int len = 0;
+  EVP_Digest(key.data(), key.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+generated_key generate_api_key() {
+  unsigned char secret[32];
+  random_bytes(secret, sizeof secret);
+  std::string body(api_key_type_prefix);
+  body += base62(secret, sizeof secret, api_key_secret_chars);
+  generated_key k;
+  k.text = body + checksum_of(body);
+  k.hash = hash_api_key(k.text);
+  k.prefix = k.text.substr(0, api_key_display_prefix_chars);
+  k.last4 = k.text.substr(k.text.size() - 4);
+  return k;
+}
+
+bool well_formed_api_key(std::string_view key) {
+  if (key.size() != api_key_chars || key.substr(0, api_key_type_prefix.size()) != api_key_type_prefix) return false;
+  for (std::size_t i = api_key_type_prefix.size(); i < key.size(); ++i) {
+    if (!is_base62(key[i])) return false;
+  }
+  const std::string_view body = key.substr(0, key.size() - api_key_checksum_chars);
+  const std::string expected = checksum_of(body);
+  return CRYPTO_memcmp(expected.data(), key.data() + body.size(), api_key_checksum_chars) == 0;
+}
+
+std::string hex(const key_hash& h) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (unsigned char b : h) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace warrant::engine

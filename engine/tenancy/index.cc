@@ -1,0 +1,55 @@
+#include "engine/tenancy/index.h"
+
+namespace warrant::engine {
+
+const workspace* tenancy_snapshot::find_workspace(std::string_view id) const {
+  auto it = workspaces.find(id);
+  return it == workspaces.end() ? nullptr : &it->second;
+}
+
+const api_key_record* tenancy_snapshot::find_key(const key_hash& h) const {
+  auto it = keys_by_hash.find(h);
+  return it == keys_by_hash.end() ? nullptr : &it->second;
+}
+
+const api_key_record* tenancy_snapshot::find_key(std::string_view workspace_id, std::string_view key_id) const {
+  auto it = key_hash_by_id.find(api_key_storage_key(workspace_id, key_id));
+  return it == key_hash_by_id.end() ? nullptr : find_key(it->second);
+}
+
+std::vector<const api_key_record*> tenancy_snapshot::keys_of(std::string_view workspace_id) const {
+  std::vector<const api_key_record*> out;
+  const std::string from = api_key_storage_key(workspace_id, "");
+  for (auto it = key_hash_by_id.lower_bound(from); it != key_hash_by_id.end(); ++it) {
+    if (it->first.compare(0, from.size(), from) != 0) break;
+    if (const api_key_record* k = find_key(it->second)) out.push_back(k);
+  }
+  std::sort(out.begin(), out.end(), [](const api_key_record* a, const api_key_record* b) {
+    return a->created_at_ms != b->created_at_ms ? a->created_at_ms < b->created_at_ms : a->id < b->id;
+  });
+  return out;
+}
+
+tenancy_index::tenancy_index() : _cell(std::make_unique<tenancy_snapshot>()) {}
+
+void tenancy_index::stage_workspace(const workspace& w) {
+  _staging.workspaces[w.id] = w;
+  _dirty = true;
+}
+
+void tenancy_index::stage_key(const api_key_record& k) {
+  _staging.keys_by_hash[k.hash] = k;
+  _staging.key_hash_by_id[api_key_storage_key(k.workspace_id, k.id)] = k.hash;
+  _dirty = true;
+}
+
+void tenancy_index::publish() {
+  if (!_dirty) {
+    _cell.reclaim();
+    return;
+  }
+  _cell.publish(std::make_unique<tenancy_snapshot>(_staging));
+  _dirty = false;
+}
+
+}  // namespace warrant::engine

@@ -1,0 +1,55 @@
+// engine/tenancy/index.h: workspaces and API keys in memory, for lock-free lookups.
+//
+// Single writer, many readers. The writer thread mutates a private staging copy (`stage_*`,
+// from commands' publish()) and, once per committed batch, `publish()` turns it into a new
+// immutable snapshot that readers pick up with one atomic load (engine/common/rcu.h).
+// Readers (shards) call `current()` and may use the snapshot until their loop turn ends.
+// Start-up recovery fills the staging copy from LMDB before any reader exists.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/common/rcu.h"
+#include "engine/tenancy/model.h"
+
+namespace warrant::engine {
+
+struct tenancy_snapshot {
+  std::map<std::string, workspace, std::less<>> workspaces;
+  std::unordered_map<key_hash, api_key_record, key_hash_hasher, key_hash_equal> keys_by_hash;
+  std::map<std::string, key_hash, std::less<>> key_hash_by_id;  // api_key_storage_key → hash
+
+  const workspace* find_workspace(std::string_view id) const;
+  const api_key_record* find_key(const key_hash& h) const;
+  const api_key_record* find_key(std::string_view workspace_id, std::string_view key_id) const;
+  // Keys of one workspace, oldest first.
+  std::vector<const api_key_record*> keys_of(std::string_view workspace_id) const;
+};
+
+class tenancy_index {
+ public:
+  tenancy_index();
+
+  // Readers.
+  const tenancy_snapshot& current() const { return *_cell.read(); }
+
+  // Writer thread (or start-up).
+  void stage_workspace(const workspace& w);
+  void stage_key(const api_key_record& k);
+  const tenancy_snapshot& staged() const { return _staging; }
+  // Publishes the staged state if anything changed since the last publish.
+  void publish();
+  void set_sampler(turn_sampler sampler) { _cell.set_sampler(std::move(sampler)); }
+
+ private:
+  tenancy_snapshot _staging;
+  bool _dirty = false;
+  rcu_cell<tenancy_snapshot> _cell;
+};
+
+}  // namespace warrant::engine

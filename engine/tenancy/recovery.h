@@ -1,0 +1,43 @@
+// engine/tenancy/recovery.h: rebuilding the tenancy index at start-up, and checking it.
+//
+// `recover` loads the materialised `workspaces` and `api_keys` tables (written in the same
+// transactions as the log) into the index's staging copy and publishes it, verifying every
+// record's checksum; a corrupt record stops start-up with its table and key. `replay_log`
+// folds the log from the beginning into a fresh snapshot: `warrantctl verify` and the crash
+// test compare the two, which must be equal. Start-up / offline tools only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/tenancy/index.h"
+#include "storage/lmdb_store.h"
+
+namespace warrant::engine {
+
+struct recovery_report {
+  std::size_t workspaces = 0;
+  std::size_t keys = 0;
+  std::size_t records_read = 0;
+  std::uint64_t log_records = 0;
+  std::uint64_t last_sequence = 0;
+  double seconds = 0;
+};
+
+// Throws std::runtime_error on a corrupt or undecodable record.
+recovery_report recover_tenancy(storage::lmdb_store& store, tenancy_index& index);
+
+struct replay_report {
+  std::uint64_t records = 0;
+  std::uint64_t first_sequence = 0;
+  std::uint64_t last_sequence = 0;
+  bool sequences_dense = true;  // 1, 2, 3, ... with no gap
+};
+
+// Throws std::runtime_error on a corrupt or undecodable log record.
+replay_report replay_log(storage::lmdb_store& store, tenancy_snapshot& out);
+
+// Empty when equal; otherwise the first difference found, for a person.
+std::string compare_snapshots(const tenancy_snapshot& a, const tenancy_snapshot& b);
+
+}  // namespace warrant::engine
