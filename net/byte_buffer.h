@@ -1,9 +1,10 @@
 // net/byte_buffer.h: a growable byte buffer that keeps its capacity across uses.
 //
 // Connections use one for bytes received but not yet consumed and one for bytes to send.
-// `consume(n)` drops bytes from the front in O(1); the gap is reclaimed by `compact()` or
-// when the buffer empties. Capacity is only ever given back by `release()`, so a connection
-// in steady state allocates nothing per request. Owned by one shard thread; not thread-safe.
+// `consume(n)` drops bytes from the front in O(1); the gap is reclaimed by the next
+// `prepare()` that needs the room, or when the buffer empties. Capacity is only ever given
+// back by `release()`, so a connection in steady state allocates nothing per request.
+// Owned by one shard thread; not thread-safe.
 #pragma once
 
 #include <cassert>

@@ -364,9 +364,9 @@ void shard::on_recv(connection& c, const io_uring_cqe& cqe) {
     if (c.state == conn_state::lingering || c.idle()) {
       close_connection(c);
     } else if (c.state == conn_state::open) {
-      // Answer what was fully received, then close.
-      c.close_after_send = true;
-      if (!c.deferred && c.sending.empty() && c.pending.empty() && !c.send_inflight) close_connection(c);
+      // Answer every complete request received, including those held back behind queued
+      // output, then close (after_send_drained closes once nothing more can be answered).
+      if (!c.deferred && c.sending.empty() && c.pending.empty() && !c.send_inflight) after_send_drained(c);
     }
     return;
   } else if (res == -ENOBUFS) {
@@ -440,6 +440,7 @@ std::size_t shard::process_input(connection& c, std::string_view data) {
     offset += r.consumed;
     c.parser.reset();
     c.continue_sent = false;
+    _more_input = offset < data.size();
     handle_request(c, _request);
   }
   return offset;
@@ -489,6 +490,7 @@ bool shard::complete(deferred_response d, http_response& res) {
     assert(false && "complete() expects scratch_response()");
     return false;
   }
+  _more_input = !c->in.empty();  // bytes after the deferred request
   finish_response(*c, f.route_id, f.start_ns, {f.version_minor, f.keep_alive, f.head_request, _date_line});
   resume_input(*c);
   update_timer(*c);
@@ -506,7 +508,10 @@ void shard::answer_parse_error(connection& c, http_errc e) {
 void shard::finish_response(connection& c, std::uint32_t route_id, std::int64_t start_ns,
                             const response_framing& framing_in) {
   response_framing framing = framing_in;
-  framing.keep_alive = framing.keep_alive && !_response.close_requested() && !_stopping && !c.peer_closed;
+  // A half-closed peer still gets an answer to every request it sent before its FIN; the
+  // last of them says close (after_send_drained closes once nothing more can be answered).
+  framing.keep_alive = framing.keep_alive && !_response.close_requested() && !_stopping &&
+                       !(c.peer_closed && !_more_input);
   write_response(c.pending, _response, framing);
   ++c.requests_served;
   const std::int64_t end_ns = monotonic_ns();
@@ -563,6 +568,8 @@ void shard::after_send_drained(connection& c) {
   if (c.state == conn_state::open) {
     if (!c.pending.empty()) {
       flush(c);
+    } else if (c.peer_closed && !c.deferred) {
+      close_connection(c);  // everything the peer sent before its FIN is answered
     } else if (_stopping && c.idle()) {
       close_connection(c);
     } else {

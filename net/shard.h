@@ -176,6 +176,7 @@ class shard {
 
   http_request _request;
   http_response _response;
+  bool _more_input = false;  // input follows the request being answered (see finish_response)
   http_date_cache _date;
   std::string_view _date_line;
 

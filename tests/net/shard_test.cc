@@ -1,0 +1,576 @@
+// tests/net/shard_test.cc: net/shard.* and net/server.* in process — deferred answers
+// completed from another thread, pipelining behind them, clients that leave early, and
+// graceful stop. Real sockets on 127.0.0.1, an ephemeral port, two shards.
+#include "net/shard.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "net/server.h"
+
+namespace warrant::net {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+// Generous: the machine is shared and noisy. Only used as "never hang" bounds.
+constexpr auto wait_bound = 20s;
+
+struct http_reply {
+  int status = 0;
+  std::string head;
+  std::string body;
+};
+
+// A blocking client socket with a receive timeout, so a broken server fails a test
+// instead of hanging it.
+class client {
+ public:
+  explicit client(std::uint16_t port) {
+    _fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    EXPECT_GE(_fd, 0);
+    timeval tv{10, 0};
+    setsockopt(_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected = ::connect(_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~client() { close(); }
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  void send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      ASSERT_GT(n, 0) << std::strerror(errno);
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  // The next complete response, or nothing on EOF, error or timeout.
+  std::optional<http_reply> read_reply() {
+    while (true) {
+      const std::size_t end = _buf.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        http_reply r;
+        r.head = _buf.substr(0, end + 4);
+        r.status = std::atoi(r.head.c_str() + 9);
+        std::size_t length = 0;
+        if (const std::size_t cl = r.head.find("\r\nContent-Length: "); cl != std::string::npos) {
+          length = std::strtoul(r.head.c_str() + cl + 18, nullptr, 10);
+        }
+        if (_buf.size() >= end + 4 + length) {
+          r.body = _buf.substr(end + 4, length);
+          _buf.erase(0, end + 4 + length);
+          return r;
+        }
+      }
+      if (!fill()) return std::nullopt;
+    }
+  }
+
+  // True when the server closes the connection (EOF or reset) before the receive timeout.
+  // Bytes received meanwhile stay readable through read_reply().
+  bool wait_closed() {
+    while (true) {
+      char tmp[512];
+      const ssize_t n = ::recv(_fd, tmp, sizeof tmp, 0);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+      if (n < 0) return false;  // timeout
+      _buf.append(tmp, static_cast<std::size_t>(n));
+    }
+  }
+
+  void shutdown_write() { ::shutdown(_fd, SHUT_WR); }
+
+  // Closes with an RST instead of a FIN.
+  void reset() {
+    linger l{1, 0};
+    setsockopt(_fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close();
+  }
+
+  void close() {
+    if (_fd >= 0) ::close(_fd);
+    _fd = -1;
+  }
+
+  bool connected = false;
+
+ private:
+  bool fill() {
+    char tmp[4096];
+    const ssize_t n = ::recv(_fd, tmp, sizeof tmp, 0);
+    if (n <= 0) return false;
+    _buf.append(tmp, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int _fd = -1;
+  std::string _buf;
+};
+
+std::string get(std::string_view path) { return "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\n\r\n"; }
+
+// A deferred request held by the test until it decides to answer it.
+struct held_request {
+  shard* owner = nullptr;
+  deferred_response handle;
+};
+
+// Answers a deferred request on its shard: the task runs on the shard thread.
+struct completion {
+  deferred_response handle;
+  std::string body;
+  std::promise<bool> answered;  // what shard::complete returned
+  std::atomic<int>* answered_count = nullptr;
+
+  static void run(shard& s, void* arg) {
+    auto* self = static_cast<completion*>(arg);
+    http_response& res = s.scratch_response();
+    res.reset();
+    res.set_json(self->body);
+    const bool ok = s.complete(self->handle, res);
+    // Counted here, before the shard can send the answer, so a client that has read it
+    // sees the count.
+    if (ok && self->answered_count != nullptr) self->answered_count->fetch_add(1);
+    self->answered.set_value(ok);
+  }
+};
+
+class ShardTest : public ::testing::Test {
+ protected:
+  ShardTest() {
+    _routes.add(http_method::get, "/plain", [](request_context& ctx) { ctx.res.set_json(R"({"plain":true})"); });
+    _routes.add(http_method::get, "/echo/{word}", [](request_context& ctx) {
+      ctx.res.set_json(std::string(ctx.params.get("word")));
+    });
+    _routes.add(http_method::post, "/size", [](request_context& ctx) {
+      ctx.res.set_json(std::to_string(ctx.req.body.size()) + ":" + std::string(ctx.req.body.substr(0, 8)));
+    });
+    // Defers, then a worker thread completes it after a few milliseconds through post().
+    _routes.add(http_method::get, "/later/{word}", [this](request_context& ctx) {
+      auto job = std::make_unique<completion>();
+      job->handle = ctx.defer();
+      job->body = std::string(ctx.params.get("word"));  // the view dies with this call
+      job->answered_count = &_completed_true;
+      std::lock_guard lock(_mu);
+      _jobs.push_back({&ctx.owner, std::move(job)});
+      _cv.notify_all();
+    });
+    // Defers and hands the request to the test.
+    _routes.add(http_method::get, "/held", [this](request_context& ctx) {
+      std::lock_guard lock(_mu);
+      _held.push_back({&ctx.owner, ctx.defer()});
+      _cv.notify_all();
+    });
+    // Defers and is never answered.
+    _routes.add(http_method::get, "/never", [this](request_context& ctx) {
+      ctx.defer();
+      _never_seen.fetch_add(1);
+    });
+    _worker = std::thread([this] { complete_jobs(); });
+  }
+
+  ~ShardTest() override {
+    _server.reset();
+    {
+      std::lock_guard lock(_mu);
+      _quit = true;
+      _cv.notify_all();
+    }
+    _worker.join();
+  }
+
+  // Starts the server; false (and the test skipped) where io_uring is unavailable.
+  bool start(std::int64_t drain_timeout_ms = 2'000, const std::function<void(shard_config&)>& tweak = {}) {
+    server_config config;
+    config.listen = "127.0.0.1:0";
+    config.shards = 2;
+    config.drain_timeout_ms = drain_timeout_ms;
+    config.shard.connections_max = 64;
+    config.shard.ring_entries = 64;
+    config.shard.recv_buffer_count = 64;
+    config.shard.recv_buffer_bytes = 4096;
+    config.shard.task_queue_capacity = 64;
+    config.shard.tick_ms = 20;
+    if (tweak) tweak(config.shard);
+    _metrics = std::make_unique<metrics_registry>(_routes, config.shards);
+    _server = std::make_unique<server>(config, _routes, *_metrics);
+    try {
+      _server->start();
+    } catch (const std::runtime_error& e) {
+      if (std::string_view(e.what()).find("io_uring") == std::string_view::npos) throw;
+      _unavailable = e.what();
+      return false;
+    }
+    return true;
+  }
+
+  std::uint16_t port() const { return _server->port(); }
+
+  std::uint64_t open_connections() const {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < _metrics->shard_count(); ++i) n += _metrics->shard(i).connections_open.get();
+    return n;
+  }
+
+  bool wait_open_connections(std::uint64_t want) const {
+    const auto deadline = steady::now() + wait_bound;
+    while (open_connections() != want) {
+      if (steady::now() > deadline) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
+  }
+
+  std::optional<held_request> wait_held() {
+    std::unique_lock lock(_mu);
+    if (!_cv.wait_for(lock, wait_bound, [this] { return !_held.empty(); })) return std::nullopt;
+    held_request h = _held.front();
+    _held.pop_front();
+    return h;
+  }
+
+  // Posts a completion for `h` from this (non-shard) thread; returns what complete() said.
+  static std::optional<bool> answer(const held_request& h, std::string body) {
+    completion job{h.handle, std::move(body), {}};
+    std::future<bool> done = job.answered.get_future();
+    if (!h.owner->post({completion::run, &job})) return std::nullopt;
+    if (done.wait_for(wait_bound) != std::future_status::ready) std::abort();  // `job` must outlive the task
+    return done.get();
+  }
+
+  int completed_true() const { return _completed_true.load(); }
+
+  void stop_and_join() {
+    _server->stop();
+    _server->join();
+  }
+
+  struct pending_job {
+    shard* owner;
+    std::unique_ptr<completion> job;
+  };
+
+  void complete_jobs() {
+    std::unique_lock lock(_mu);
+    while (true) {
+      _cv.wait(lock, [this] { return _quit || !_jobs.empty(); });
+      if (_jobs.empty()) return;
+      pending_job p = std::move(_jobs.front());
+      _jobs.pop_front();
+      lock.unlock();
+      std::this_thread::sleep_for(5ms);  // answer "later", after the handler returned
+      std::future<bool> done = p.job->answered.get_future();
+      while (!p.owner->post({completion::run, p.job.get()})) std::this_thread::sleep_for(1ms);
+      done.wait();
+      lock.lock();
+    }
+  }
+
+  router _routes;
+  std::unique_ptr<metrics_registry> _metrics;
+  std::unique_ptr<server> _server;
+  std::mutex _mu;
+  std::condition_variable _cv;
+  std::deque<pending_job> _jobs;
+  std::deque<held_request> _held;
+  bool _quit = false;
+  std::atomic<int> _completed_true{0};
+  std::thread _worker;
+  std::string _unavailable;
+  std::atomic<int> _never_seen{0};
+};
+
+#define START_OR_SKIP(...)                                         \
+  do {                                                             \
+    if (!start(__VA_ARGS__)) GTEST_SKIP() << _unavailable;         \
+  } while (0)
+
+TEST_F(ShardTest, PlainRequest) {
+  START_OR_SKIP();
+  client c(port());
+  ASSERT_TRUE(c.connected);
+  c.send(get("/plain"));
+  const auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"plain":true})");
+  EXPECT_NE(r->head.find("Content-Type: application/json\r\n"), std::string::npos);
+}
+
+TEST_F(ShardTest, NotFoundAndMethodNotAllowed) {
+  START_OR_SKIP();
+  client c(port());
+  c.send(get("/missing") + "POST /plain HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_NE(r->head.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos);
+}
+
+TEST_F(ShardTest, ParseErrorAnswersAndCloses) {
+  START_OR_SKIP();
+  client c(port());
+  c.send("GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 411);
+  EXPECT_NE(r->head.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_NE(r->body.find(R"("code":"LENGTH_REQUIRED")"), std::string::npos);
+  EXPECT_TRUE(c.wait_closed());
+}
+
+TEST_F(ShardTest, DeferredAnswerFromAnotherThread) {
+  START_OR_SKIP();
+  client c(port());
+  c.send(get("/later/hello"));
+  const auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_EQ(completed_true(), 1);
+  // The connection is usable afterwards.
+  c.send(get("/echo/again"));
+  const auto again = c.read_reply();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, "again");
+}
+
+TEST_F(ShardTest, PipelinedRequestsBehindDeferredOnesStayInOrder) {
+  START_OR_SKIP();
+  client c(port());
+  // One write: deferred, plain, deferred, plain, plain.
+  c.send(get("/later/a") + get("/echo/b") + get("/later/c") + get("/echo/d") + get("/plain"));
+  // More while the first is still pending.
+  c.send(get("/echo/e") + get("/later/f"));
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 7; ++i) {
+    const auto r = c.read_reply();
+    ASSERT_TRUE(r) << "reply " << i;
+    EXPECT_EQ(r->status, 200);
+    bodies.push_back(r->body);
+  }
+  EXPECT_EQ(bodies, (std::vector<std::string>{"a", "b", "c", "d", R"({"plain":true})", "e", "f"}));
+  EXPECT_EQ(completed_true(), 3);
+}
+
+TEST_F(ShardTest, ManyConnectionsWithDeferredRequests) {
+  START_OR_SKIP();
+  std::vector<std::unique_ptr<client>> clients;
+  for (int i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<client>(port()));
+    clients.back()->send(get("/later/c" + std::to_string(i)) + get("/echo/e" + std::to_string(i)));
+  }
+  for (int i = 0; i < 16; ++i) {
+    const auto first = clients[i]->read_reply();
+    const auto second = clients[i]->read_reply();
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first->body, "c" + std::to_string(i));
+    EXPECT_EQ(second->body, "e" + std::to_string(i));
+  }
+}
+
+TEST_F(ShardTest, ClientResetBeforeCompletion) {
+  START_OR_SKIP();
+  {
+    client c(port());
+    c.send(get("/held") + get("/echo/behind"));
+    const auto held = wait_held();
+    ASSERT_TRUE(held);
+    c.reset();
+    // The shard notices the reset and frees the connection; the handle is then stale.
+    ASSERT_TRUE(wait_open_connections(0));
+    const std::optional<bool> answered = answer(*held, "too late");
+    ASSERT_TRUE(answered);
+    EXPECT_FALSE(*answered);
+    // A second completion of the same handle is refused as well.
+    EXPECT_EQ(answer(*held, "again"), std::optional<bool>(false));
+  }
+  // The server is fine afterwards, on every shard.
+  for (int i = 0; i < 8; ++i) {
+    client c(port());
+    c.send(get("/echo/ok"));
+    const auto r = c.read_reply();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "ok");
+  }
+}
+
+// A FIN may be a half-close: the shard still answers what it fully received, then closes.
+TEST_F(ShardTest, ClientFinBeforeCompletionIsAnsweredThenClosed) {
+  START_OR_SKIP();
+  client c(port());
+  c.send(get("/held"));
+  const auto held = wait_held();
+  ASSERT_TRUE(held);
+  c.shutdown_write();
+  const std::optional<bool> answered = answer(*held, "still here");
+  ASSERT_TRUE(answered);
+  EXPECT_TRUE(*answered);
+  const auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "still here");
+  EXPECT_NE(r->head.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_TRUE(wait_open_connections(0));
+}
+
+TEST_F(ShardTest, FullCloseBeforeCompletionDoesNotCrash) {
+  START_OR_SKIP();
+  {
+    client c(port());
+    c.send(get("/held"));
+    const auto held = wait_held();
+    ASSERT_TRUE(held);
+    c.close();
+    // Whether complete() still sees the connection depends on what the shard has read by
+    // then (a FIN looks like a half-close); either way nothing breaks and the slot is freed.
+    ASSERT_TRUE(answer(*held, "gone"));
+  }
+  EXPECT_TRUE(wait_open_connections(0));
+  client c(port());
+  c.send(get("/plain"));
+  ASSERT_TRUE(c.read_reply());
+}
+
+TEST_F(ShardTest, RequestArrivingInPieces) {
+  START_OR_SKIP();
+  client c(port());
+  const std::string body(20'000, 'x');
+  const std::string request = "POST /size HTTP/1.1\r\nHost: t\r\nContent-Length: 20000\r\n\r\n" + body;
+  for (std::size_t i = 0; i < request.size();) {
+    const std::size_t n = std::min<std::size_t>(i < 100 ? 1 : 3000, request.size() - i);
+    c.send(std::string_view(request).substr(i, n));
+    i += n;
+    if (i < 100 || i % 9000 < 3000) std::this_thread::sleep_for(1ms);  // let pieces arrive apart
+  }
+  const auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "20000:xxxxxxxx");
+}
+
+TEST_F(ShardTest, LongPipelineLargerThanReceiveBuffers) {
+  START_OR_SKIP();
+  client c(port());
+  std::string batch;
+  for (int i = 0; i < 300; ++i) batch += get("/echo/n" + std::to_string(i));
+  batch += "POST /size HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n" + std::string(10'000, 'y');
+  batch += get("/later/last");
+  c.send(batch);  // about 17 KB: several 4 KiB receive buffers
+  for (int i = 0; i < 300; ++i) {
+    const auto r = c.read_reply();
+    ASSERT_TRUE(r) << i;
+    ASSERT_EQ(r->body, "n" + std::to_string(i));
+  }
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "10000:yyyyyyyy");
+  r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "last");
+}
+
+TEST_F(ShardTest, ExpectContinue) {
+  START_OR_SKIP();
+  client c(port());
+  c.send("POST /size HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->head, "HTTP/1.1 100 Continue\r\n\r\n");
+  c.send("hello");
+  r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "5:hello");
+}
+
+TEST_F(ShardTest, HeaderTimeout) {
+  START_OR_SKIP(2'000, [](shard_config& sc) { sc.header_timeout_ms = 200; });
+  client silent(port());
+  client partial(port());
+  partial.send("GET /plain HTTP/1.1\r\nHost:");
+  // A partial request is answered 408 and closed; a silent connection is just closed.
+  const auto r = partial.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 408);
+  EXPECT_NE(r->head.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(partial.wait_closed());
+  EXPECT_TRUE(silent.wait_closed());
+  EXPECT_FALSE(silent.read_reply());
+}
+
+TEST_F(ShardTest, StopWithIdleConnectionReturnsPromptly) {
+  START_OR_SKIP(60'000);  // a drain bound far above what the test allows
+  client idle(port());
+  idle.send(get("/plain"));
+  ASSERT_TRUE(idle.read_reply());
+  client never_sent(port());
+  ASSERT_TRUE(wait_open_connections(2));
+  const auto start = steady::now();
+  stop_and_join();
+  EXPECT_LT(steady::now() - start, wait_bound);
+  EXPECT_TRUE(idle.wait_closed());
+  EXPECT_TRUE(never_sent.wait_closed());
+}
+
+TEST_F(ShardTest, StopFinishesInFlightDeferredRequest) {
+  START_OR_SKIP(60'000);
+  client c(port());
+  c.send(get("/held"));
+  const auto held = wait_held();
+  ASSERT_TRUE(held);
+  _server->stop();
+  // The shard drains: the in-flight request is still answered, then the connection closes.
+  const std::optional<bool> answered = answer(*held, "last");
+  ASSERT_TRUE(answered);
+  EXPECT_TRUE(*answered);
+  const auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "last");
+  EXPECT_TRUE(c.wait_closed());
+  c.close();  // else the shard lingers for our FIN up to linger_timeout_ms
+  const auto start = steady::now();
+  _server->join();
+  EXPECT_LT(steady::now() - start, wait_bound);
+}
+
+TEST_F(ShardTest, StopWithNeverAnsweredRequestEndsAtDrainBound) {
+  START_OR_SKIP(300);
+  client c(port());
+  c.send(get("/never"));
+  const auto deadline = steady::now() + wait_bound;
+  while (_never_seen.load() == 0 && steady::now() < deadline) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(_never_seen.load(), 1);
+  const auto start = steady::now();
+  stop_and_join();
+  EXPECT_LT(steady::now() - start, wait_bound);
+  EXPECT_TRUE(c.wait_closed());
+}
+
+}  // namespace
+}  // namespace warrant::net
