@@ -174,17 +174,19 @@ std::optional<std::string_view> lmdb_store::reader::get(table t, std::string_vie
 
 errc lmdb_store::reader::scan(table t, std::string_view from,
                               const std::function<bool(std::string_view, std::string_view)>& f) {
-  MDB_cursor* cursor = nullptr;
-  int rc = mdb_cursor_open(_txn, _store.dbi(t), &cursor);
+  MDB_cursor* raw = nullptr;
+  int rc = mdb_cursor_open(_txn, _store.dbi(t), &raw);
   if (rc != 0) return errc_from_mdb(rc);
+  // A read-only transaction does not free its cursors: close this one even when f throws
+  // (recovery does, on a corrupt record).
+  const std::unique_ptr<MDB_cursor, decltype(&mdb_cursor_close)> cursor(raw, &mdb_cursor_close);
   MDB_val k = to_val(from);
   MDB_val v{};
-  rc = from.empty() ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST) : mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+  rc = from.empty() ? mdb_cursor_get(raw, &k, &v, MDB_FIRST) : mdb_cursor_get(raw, &k, &v, MDB_SET_RANGE);
   while (rc == MDB_SUCCESS) {
     if (!f(to_view(k), to_view(v))) break;
-    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+    rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT);
   }
-  mdb_cursor_close(cursor);
   return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? errc::ok : errc_from_mdb(rc);
 }
 

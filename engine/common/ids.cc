@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,13 +25,37 @@ void random_bytes(void* out, std::size_t n) {
 
 std::string new_uuid_v7() { return new_uuid_v7(unix_now_ms()); }
 
+namespace {
+
+// The last id's 48-bit millisecond and 12-bit counter, as `ms << 12 | counter`.
+std::atomic<std::uint64_t> last_id_stamp{0};
+
+// Ids made by one process sort in the order they were made, even within one millisecond
+// (RFC 9562 §6.2, method 1): the 12 bits after the version count within the millisecond, from
+// a random start below 2048 that leaves room to count. A full counter, or a clock that stepped
+// back, carries into the id's next millisecond (only the id's; the caller's time is unchanged).
+// Lists sort by (created_at, id): without this, two workspaces made in the same millisecond,
+// one after the other, came back in random order.
+std::uint64_t next_id_stamp(std::uint64_t ms, std::uint64_t random_start) {
+  std::uint64_t prev = last_id_stamp.load(std::memory_order_relaxed);
+  while (true) {
+    const std::uint64_t next = ms > (prev >> 12) ? (ms << 12 | (random_start & 0x7ff)) : prev + 1;
+    if (last_id_stamp.compare_exchange_weak(prev, next, std::memory_order_relaxed)) return next;
+  }
+}
+
+}  // namespace
+
 std::string new_uuid_v7(std::int64_t unix_ms) {
   unsigned char b[16];
   random_bytes(b + 6, 10);
-  const auto ms = static_cast<std::uint64_t>(unix_ms);
+  const std::uint64_t stamp =
+      next_id_stamp(static_cast<std::uint64_t>(unix_ms) & 0xffff'ffff'ffffu, std::uint64_t{b[6]} << 8 | b[7]);
+  const std::uint64_t ms = stamp >> 12;
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
-  b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));  // version 7
-  b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));  // variant 10
+  b[6] = static_cast<unsigned char>(0x70 | ((stamp >> 8) & 0x0f));  // version 7, counter bits 11..8
+  b[7] = static_cast<unsigned char>(stamp & 0xff);                  // counter bits 7..0
+  b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));          // variant 10
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);

@@ -1,6 +1,7 @@
 // engine/common/ids.h: server-generated identifiers and timestamps (spec/common.md "Formats").
 //
-// UUIDv7 ids (48-bit Unix milliseconds, then CSPRNG bits), RFC 3339 UTC times with
+// UUIDv7 ids (48-bit Unix milliseconds, a 12-bit counter within the millisecond, then CSPRNG
+// bits: ids made by one process sort in the order they were made), RFC 3339 UTC times with
 // milliseconds ("2026-05-20T10:00:00.000Z") and their parser. Any thread.
 #pragma once
 
@@ -14,7 +15,8 @@ namespace warrant::engine {
 // Milliseconds since the Unix epoch, wall clock.
 std::int64_t unix_now_ms();
 
-// A new UUIDv7 in canonical text form (36 chars, lower-case hex).
+// A new UUIDv7 in canonical text form (36 chars, lower-case hex), greater than every id this
+// process made before it.
 std::string new_uuid_v7();
 std::string new_uuid_v7(std::int64_t unix_ms);
 bool is_uuid(std::string_view s);

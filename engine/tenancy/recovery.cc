@@ -36,9 +36,13 @@ void stage_key(tenancy_snapshot& s, const api_key_record& k) {
 }  // namespace
 
 recovery_report recover_tenancy(storage::lmdb_store& store, tenancy_index& index) {
+  storage::lmdb_store::reader r(store);
+  return recover_tenancy(r, index);
+}
+
+recovery_report recover_tenancy(storage::lmdb_store::reader& r, tenancy_index& index) {
   const auto start = std::chrono::steady_clock::now();
   recovery_report report;
-  storage::lmdb_store::reader r(store);
   r.scan(table::workspaces, {}, [&](std::string_view key, std::string_view value) {
     const auto rec = checked("workspaces", key, value);
     auto w = rec.type == record_type::workspace ? decode_workspace(rec.payload) : std::nullopt;
@@ -69,8 +73,12 @@ recovery_report recover_tenancy(storage::lmdb_store& store, tenancy_index& index
 }
 
 replay_report replay_log(storage::lmdb_store& store, tenancy_snapshot& out) {
-  replay_report report;
   storage::lmdb_store::reader r(store);
+  return replay_log(r, out);
+}
+
+replay_report replay_log(storage::lmdb_store::reader& r, tenancy_snapshot& out) {
+  replay_report report;
   r.scan(table::log, {}, [&](std::string_view key, std::string_view value) {
     const std::uint64_t seq = storage::be64_value(key);
     if (report.records == 0) report.first_sequence = seq;

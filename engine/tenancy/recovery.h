@@ -26,6 +26,9 @@ struct recovery_report {
 
 // Throws std::runtime_error on a corrupt or undecodable record.
 recovery_report recover_tenancy(storage::lmdb_store& store, tenancy_index& index);
+// The same inside the caller's read transaction, so that an offline check (warrantctl verify,
+// running beside a live server) sees the tables and the log at one instant.
+recovery_report recover_tenancy(storage::lmdb_store::reader& r, tenancy_index& index);
 
 struct replay_report {
   std::uint64_t records = 0;
@@ -36,6 +39,7 @@ struct replay_report {
 
 // Throws std::runtime_error on a corrupt or undecodable log record.
 replay_report replay_log(storage::lmdb_store& store, tenancy_snapshot& out);
+replay_report replay_log(storage::lmdb_store::reader& r, tenancy_snapshot& out);
 
 // Empty when equal; otherwise the first difference found, for a person.
 std::string compare_snapshots(const tenancy_snapshot& a, const tenancy_snapshot& b);
