@@ -1,0 +1,139 @@
+// tests/tools/ctl_verify_test.cc: `warrantctl verify`'s checks (tools/ctl_verify.h) on
+// environments written record by record, healthy and damaged in one way each.
+#include "tools/ctl_verify.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "engine/tenancy/model.h"
+#include "storage/record.h"
+#include "tests/tools/ctl_test_support.h"
+
+namespace warrant::tools {
+namespace {
+
+using storage::record_type;
+using storage::table;
+
+class verify_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::lmdb_options lo;
+    lo.path = tmp.sub("db");
+    lo.map_size_bytes = 64 << 20;
+    store = storage::lmdb_store::open(lo);
+    workspace = {"default", "default", "default", 2000, 1'700'000'000'000};
+    key.id = "key-1";
+    key.workspace_id = "default";
+    key.hash = engine::generate_api_key().hash;
+    key.prefix = "wrnt_abcd";
+    key.last4 = "wxyz";
+    key.roles = engine::role_platform_admin;
+    key.created_at_ms = 1'700'000'000'000;
+    // What the writer does: each log record with the materialised record it changes.
+    put(table::log, storage::be64_key(1), record_type::log_workspace_created, engine::encode_workspace(workspace));
+    put(table::workspaces, workspace.id, record_type::workspace, engine::encode_workspace(workspace));
+    put(table::log, storage::be64_key(2), record_type::log_key_created, engine::encode_api_key(key));
+    put(table::api_keys, engine::api_key_storage_key(key.workspace_id, key.id), record_type::api_key,
+        engine::encode_api_key(key));
+  }
+
+  void put_raw(table t, std::string_view k, std::string_view value) {
+    storage::write_txn* txn = nullptr;
+    ASSERT_EQ(store->begin_write(txn), storage::errc::ok);
+    ASSERT_EQ(txn->put(t, k, value), storage::errc::ok);
+    ASSERT_EQ(store->commit(), storage::errc::ok);
+  }
+  void put(table t, std::string_view k, record_type type, std::string_view payload) {
+    put_raw(t, k, storage::encode_record(type, payload));
+  }
+  // The first problem of `check`, or nullptr.
+  static const verify_problem* find(const verify_report& r, std::string_view check) {
+    for (const verify_problem& p : r.problems) {
+      if (p.check == check) return &p;
+    }
+    return nullptr;
+  }
+
+  testing::temp_dir tmp;
+  std::unique_ptr<storage::lmdb_store> store;
+  engine::workspace workspace;
+  engine::api_key_record key;
+};
+
+TEST_F(verify_test, a_healthy_environment_is_consistent) {
+  const verify_report r = verify_store(*store);
+  EXPECT_TRUE(r.consistent()) << render_verify_report(r, "x");
+  EXPECT_EQ(r.entries[static_cast<std::size_t>(table::log)], 2u);
+  EXPECT_EQ(r.first_sequence, 1u);
+  EXPECT_EQ(r.last_sequence, 2u);
+  EXPECT_TRUE(r.sequences_dense);
+  EXPECT_EQ(r.workspaces, 1u);
+  EXPECT_EQ(r.replayed_keys, 1u);
+  const testing::json_doc j(render_verify_report(r, "/data"));
+  EXPECT_TRUE(j.boolean({"consistent"}));
+  EXPECT_EQ(j.str({"data_dir"}), "/data");
+  EXPECT_EQ(j.uint({"tables", "api_keys", "entries"}), 1u);
+}
+
+TEST_F(verify_test, a_flipped_byte_is_a_checksum_mismatch_naming_table_and_key) {
+  std::string bytes = storage::encode_record(record_type::api_key, engine::encode_api_key(key));
+  bytes[storage::record_header_bytes + 3] ^= 0x01;
+  put_raw(table::api_keys, engine::api_key_storage_key("default", "key-1"), bytes);
+  const verify_report r = verify_store(*store);
+  EXPECT_FALSE(r.consistent());
+  EXPECT_EQ(r.bad_records[static_cast<std::size_t>(table::api_keys)], 1u);
+  const verify_problem* p = find(r, "record");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->table, "api_keys");
+  EXPECT_EQ(p->key, "default/key-1");
+  EXPECT_EQ(p->detail, "checksum mismatch");
+  EXPECT_NE(find(r, "recovery"), nullptr);
+}
+
+TEST_F(verify_test, a_gap_in_the_log_is_reported) {
+  put(table::log, storage::be64_key(4), record_type::log_limits_set, engine::encode_limits_change({"default", 2000}));
+  const verify_report r = verify_store(*store);
+  EXPECT_FALSE(r.consistent());
+  EXPECT_FALSE(r.sequences_dense);
+  const verify_problem* p = find(r, "sequence");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->key, "4");
+  EXPECT_EQ(p->detail, "expected sequence 3");
+}
+
+TEST_F(verify_test, tables_that_disagree_with_the_log_are_reported) {
+  engine::workspace renamed = workspace;
+  renamed.name = "renamed without a log record";
+  put(table::workspaces, workspace.id, record_type::workspace, engine::encode_workspace(renamed));
+  const verify_report r = verify_store(*store);
+  const verify_problem* p = find(r, "compare");
+  ASSERT_NE(p, nullptr) << render_verify_report(r, "x");
+  EXPECT_NE(p->detail.find("workspace default differs"), std::string::npos) << p->detail;
+}
+
+TEST_F(verify_test, records_under_the_wrong_key_or_of_the_wrong_type_are_reported) {
+  put(table::workspaces, "elsewhere", record_type::workspace, engine::encode_workspace(workspace));
+  put(table::idempotency, "k", record_type::api_key, engine::encode_api_key(key));
+  const verify_report r = verify_store(*store);
+  ASSERT_GE(r.problems.size(), 2u);
+  bool wrong_key = false;
+  bool wrong_type = false;
+  for (const verify_problem& p : r.problems) {
+    wrong_key |= p.table == "workspaces" && p.key == "elsewhere" && p.detail.find("key other than its id") != std::string::npos;
+    wrong_type |= p.table == "idempotency" && p.detail.find("does not belong") != std::string::npos;
+  }
+  EXPECT_TRUE(wrong_key) << render_verify_report(r, "x");
+  EXPECT_TRUE(wrong_type) << render_verify_report(r, "x");
+}
+
+TEST_F(verify_test, the_problem_list_is_bounded) {
+  for (int i = 0; i < 150; ++i) put_raw(table::idempotency, fmt::format("k{}", i), "not a record");
+  const verify_report r = verify_store(*store);
+  EXPECT_EQ(r.problems.size(), verify_problems_max);
+  EXPECT_EQ(r.problems_total, 150u);
+  EXPECT_EQ(r.problems.front().detail, "truncated");
+}
+
+}  // namespace
+}  // namespace warrant::tools
