@@ -44,7 +44,6 @@ void http_response_parser::begin(bool no_body) {
 response_step http_response_parser::feed(std::string_view data) {
   std::size_t pos = 0;
   bool failed = false;
-  if (!data.empty()) _started = true;
   while (true) {
     const std::string_view rest = data.substr(pos);
     std::size_t used = 0;
@@ -87,7 +86,6 @@ std::size_t http_response_parser::step_head(std::string_view data, bool& failed)
   }
   if (_status >= 100 && _status < 200 && _status != 101) {
     begin(_no_body);  // interim response: the real one follows
-    _started = true;
     return head_bytes;
   }
   choose_body();

@@ -43,8 +43,6 @@ class http_response_parser {
 
   int status() const { return _status; }
   bool close_after() const { return _close_after; }
-  // True when no byte of the current response has been seen yet.
-  bool idle() const { return _phase == phase::head && !_started; }
 
  private:
   enum class phase : std::uint8_t {
@@ -61,7 +59,6 @@ class http_response_parser {
   void choose_body();
 
   phase _phase = phase::head;
-  bool _started = false;
   bool _no_body = false;
   int _status = 0;
   bool _close_after = false;

@@ -99,7 +99,13 @@ void load_worker::loop_turn(std::int64_t now) {
     _next_tick_ns = now + tick_ns;
   }
   now = now_ns();
-  stamp_batch(now);
+  if (!_unstamped.empty()) {
+    // Submits the batch alone to learn when its sends left (see stamp_batch).
+    io_uring_submit(&_ring);
+    const std::int64_t submitted = now_ns();
+    stamp_batch(now, submitted);
+    now = submitted;
+  }
   const std::int64_t wait_ns = std::max<std::int64_t>(0, wake_at(now) - now);
   __kernel_timespec ts{wait_ns / ns_per_s, wait_ns % ns_per_s};
   io_uring_cqe* cqe = nullptr;
@@ -113,18 +119,23 @@ void load_worker::loop_turn(std::int64_t now) {
   drain_completions(now_ns());
 }
 
-// A request's send time is taken when its SQE is submitted, not when it was rendered while
-// draining completions: the gap is the generator's own work, not the server's latency.
-// Open-loop latency keeps counting from the schedule either way.
-void load_worker::stamp_batch(std::int64_t now) {
+// A request's send time is when the kernel ran its send, not when it was rendered while
+// completions were drained: that gap is the generator's own work, not the server's latency.
+// The sends of a batch run one after the other inside io_uring_submit, in the order they were
+// prepared, so the k-th of n connections' batch is stamped at begin + k/n of the submit
+// (like a client that reads the clock just before each write).
+// Open-loop latency keeps counting from the schedule whatever the send time.
+void load_worker::stamp_batch(std::int64_t begin_ns, std::int64_t end_ns) {
   const bool closed_loop = _config.mode == loop_mode::closed;
-  for (const std::uint32_t index : _unstamped) {
-    connection& c = *_connections[index];
+  const double step_ns = static_cast<double>(end_ns - begin_ns) / static_cast<double>(_unstamped.size());
+  for (std::size_t k = 0; k < _unstamped.size(); ++k) {
+    connection& c = *_connections[_unstamped[k]];
+    const std::int64_t sent_ns = begin_ns + static_cast<std::int64_t>(step_ns * static_cast<double>(k));
     const std::size_t count = std::min<std::size_t>(c.unstamped, c.in_flight.size());
     for (std::size_t i = 0; i < count; ++i) {
       in_flight_request& r = c.in_flight.from_back(i);
-      r.sent_ns = now;
-      if (closed_loop) r.latency_origin_ns = now;
+      r.sent_ns = sent_ns;
+      if (closed_loop) r.latency_origin_ns = sent_ns;
     }
     c.unstamped = 0;
   }

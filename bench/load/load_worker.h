@@ -73,7 +73,7 @@ class load_worker {
   void dispatch_waiting(std::int64_t now);
   std::uint64_t issue_allowance(std::int64_t now) const;
   std::int64_t scheduled_ns(std::uint64_t k) const;
-  void stamp_batch(std::int64_t now);
+  void stamp_batch(std::int64_t begin_ns, std::int64_t end_ns);
   void tick(std::int64_t now);
   bool share_done() const;
   void shut_down_all(std::int64_t now);

@@ -37,6 +37,7 @@ struct command_line {
 
 void add_options(CLI::App& app, command_line& cl) {
   run_config& c = cl.config;
+  app.option_defaults()->always_capture_default();
   app.add_option("url,--url", c.url, "Target, http://HOST:PORT/path (IPv6 as http://[::1]:PORT/)")->required();
   app.add_option("-t,--threads", c.threads, "Load threads, each with its own io_uring ring")
       ->check(CLI::Range(1u, threads_max));
@@ -88,6 +89,7 @@ void finish_config(CLI::App& app, command_line& cl) {
   c.mode = app.count("--rate") > 0 ? loop_mode::open : loop_mode::closed;
   if (c.requests_total > 0 && app.count("--duration") == 0) c.duration_s = requests_mode_duration_cap_s;
   c.threads = std::min(c.threads, c.connections);
+  if (c.requests_total > 0) c.threads = static_cast<std::uint32_t>(std::min<std::uint64_t>(c.threads, c.requests_total));
 }
 
 int run_main(CLI::App& app, command_line& cl) {

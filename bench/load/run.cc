@@ -48,7 +48,11 @@ run_outcome run_load(const run_config& config, const target& where, const reques
   std::vector<std::thread> threads;
   for (std::uint32_t i = 0; i < config.threads; ++i) {
     threads.emplace_back([&, i] {
-      setup_errors[i] = workers[i]->setup();
+      try {
+        setup_errors[i] = workers[i]->setup();
+      } catch (const std::exception& e) {
+        setup_errors[i] = e.what();
+      }
       ready.count_down();
       go.wait();
       if (setup_errors[i].empty() && window.end_ns > window.start_ns) workers[i]->run(window);

@@ -20,7 +20,7 @@ static_assert(recv_buffer_bytes >= 2 * 16 * 1024, "a header block must fit with 
 struct run_config {
   loop_mode mode = loop_mode::closed;
   std::uint32_t threads = 1;
-  std::uint32_t connections = 1;
+  std::uint32_t connections = 16;
   std::uint32_t pipeline = 1;         // requests in flight per connection
   double rate_per_s = 0;              // open loop: requests scheduled per second, all threads
   std::uint64_t requests_total = 0;   // 0: run for the duration
