@@ -172,6 +172,8 @@ http_error_info http_error_status(http_errc e) {
       return {431, "HEADERS_TOO_LARGE", "request header block too large"};
     case http_errc::too_many_headers: return {431, "HEADERS_TOO_LARGE", "too many request headers"};
     case http_errc::body_too_large: return {413, "PAYLOAD_TOO_LARGE", "request body too large"};
+    case http_errc::transfer_encoding_in_http10:
+      return {400, "BAD_REQUEST", "Transfer-Encoding is not defined for HTTP/1.0; send Content-Length"};
   }
   return {500, "INTERNAL", "internal error"};
 }
@@ -338,7 +340,7 @@ http_errc http_parser::parse_head(std::string_view head, http_request& req) cons
   if (host_count > 1) return http_errc::duplicate_host;
   if (have_te) {
     if (have_length) return http_errc::conflicting_framing;
-    if (req.version_minor == 0) return http_errc::unsupported_transfer_encoding;
+    if (req.version_minor == 0) return http_errc::transfer_encoding_in_http10;
     return chunked ? http_errc::chunked_not_supported : http_errc::unsupported_transfer_encoding;
   }
   if (req.content_length > _limits.body_bytes_max) return http_errc::body_too_large;

@@ -85,6 +85,7 @@ enum class http_errc : std::uint8_t {
   header_too_large,
   too_many_headers,
   body_too_large,
+  transfer_encoding_in_http10,  // RFC 9112 6.1: faulty framing, answered 400 and closed
 };
 
 enum class parse_status : std::uint8_t { complete, need_more, error };

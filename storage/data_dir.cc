@@ -64,4 +64,28 @@ bool data_dir::writable() const {
   return true;
 }
 
+writability_probe::writability_probe(const data_dir& dir, std::chrono::milliseconds period)
+    : _dir(dir), _period(period) {
+  _writable.store(_dir.writable(), std::memory_order_relaxed);
+  _thread = std::thread([this] { run(); });
+}
+
+writability_probe::~writability_probe() {
+  {
+    std::lock_guard lock(_mutex);
+    _stop = true;
+  }
+  _wake.notify_all();
+  _thread.join();
+}
+
+void writability_probe::run() {
+  std::unique_lock lock(_mutex);
+  while (!_wake.wait_for(lock, _period, [this] { return _stop; })) {
+    lock.unlock();
+    _writable.store(_dir.writable(), std::memory_order_relaxed);
+    lock.lock();
+  }
+}
+
 }  // namespace warrant::storage

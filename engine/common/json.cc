@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 namespace warrant::engine {
@@ -42,6 +44,13 @@ void malformed(json_error& err, std::string_view body, const char* where, simdjs
          "send one JSON object, UTF-8 encoded"};
 }
 
+void not_an_object(json_error& err, std::string_view body) {
+  std::size_t at = 0;
+  while (at < body.size() && (body[at] == ' ' || body[at] == '\t' || body[at] == '\n' || body[at] == '\r')) ++at;
+  err = {400, "INVALID_JSON", fmt::format("the request body must be a JSON object; the value at byte {} is not one", at),
+         "send one JSON object, UTF-8 encoded"};
+}
+
 }  // namespace json_detail
 
 void answer_json_error(const json_error& e, net::http_response& res) {
@@ -53,9 +62,12 @@ bool require_json_content_type(const net::http_request& req, net::http_response&
   const std::size_t semi = type.find(';');
   type = type.substr(0, semi);
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  std::string lower(type);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "application/json") return true;
+  constexpr std::string_view json_type = "application/json";
+  const bool is_json = type.size() == json_type.size() &&
+                       std::equal(type.begin(), type.end(), json_type.begin(), [](char a, char b) {
+                         return std::tolower(static_cast<unsigned char>(a)) == b;
+                       });
+  if (is_json) return true;
   res.set_error(415, "UNSUPPORTED_MEDIA_TYPE", "the request body must be application/json",
                 "send Content-Type: application/json");
   return false;

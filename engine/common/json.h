@@ -40,6 +40,8 @@ simdjson::ondemand::parser& thread_parser();
 // Copies `body` into this thread's padded buffer.
 simdjson::padded_string_view padded(std::string_view body);
 void malformed(json_error& err, std::string_view body, const char* where, simdjson::error_code code);
+// Well-formed JSON that is not an object: says which byte the value starts at.
+void not_an_object(json_error& err, std::string_view body);
 // Where the document's iterator stands, as a pointer into `body` (nullptr at the end).
 inline const char* location(simdjson::ondemand::document& doc, const simdjson::padded_string_view& input,
                             std::string_view body) {
@@ -63,7 +65,7 @@ bool for_each_member(std::string_view body, json_error& err, F&& on_member) {
   simdjson::ondemand::object obj;
   if (auto e = doc.get_object().get(obj); e) {
     if (e == simdjson::INCORRECT_TYPE) {
-      err = {400, "INVALID_JSON", "the request body must be a JSON object", ""};
+      json_detail::not_an_object(err, body);
     } else {
       json_detail::malformed(err, body, json_detail::location(doc, input, body), e);
     }

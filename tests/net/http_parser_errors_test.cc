@@ -233,7 +233,7 @@ const std::vector<bad_case>& bad_cases() {
        http_errc::chunked_not_supported},
       {"gzip", with_header("Transfer-Encoding: gzip"), http_errc::unsupported_transfer_encoding},
       {"chunked on 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
-       http_errc::unsupported_transfer_encoding},
+       http_errc::transfer_encoding_in_http10},
       {"missing host", "GET / HTTP/1.1\r\nX-A: b\r\n\r\n", http_errc::missing_host},
       {"no headers at all", "GET / HTTP/1.1\r\n\r\n", http_errc::missing_host},
       {"duplicate host", with_header("host: other"), http_errc::duplicate_host},
@@ -295,9 +295,10 @@ TEST(HttpParser, ErrorStatusForEveryErrc) {
       {http_errc::header_too_large, 431, "HEADERS_TOO_LARGE"},
       {http_errc::too_many_headers, 431, "HEADERS_TOO_LARGE"},
       {http_errc::body_too_large, 413, "PAYLOAD_TOO_LARGE"},
+      {http_errc::transfer_encoding_in_http10, 400, "BAD_REQUEST"},
   };
   // Every errc but `none` is listed exactly once.
-  ASSERT_EQ(cases.size(), static_cast<std::size_t>(http_errc::body_too_large));
+  ASSERT_EQ(cases.size(), static_cast<std::size_t>(http_errc::transfer_encoding_in_http10));
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const status_case& c = cases[i];
     SCOPED_TRACE(static_cast<int>(c.error));

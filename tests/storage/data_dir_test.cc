@@ -64,5 +64,20 @@ TEST(DataDir, AFileIsNotADataDirectory) {
   EXPECT_THROW(data_dir::open(file), std::runtime_error);
 }
 
+TEST(DataDir, ProbeFollowsTheDirectoryOffThread) {
+  temp_dir dir;
+  const std::string path = dir.sub("probed");
+  data_dir d = data_dir::open(path);
+  writability_probe probe(d, std::chrono::milliseconds(5));
+  EXPECT_TRUE(probe.writable());
+  // Removing the directory makes the probe's file creation fail; the flag follows.
+  std::filesystem::remove_all(path);
+  for (int i = 0; i < 2000 && probe.writable(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_FALSE(probe.writable());
+  std::filesystem::create_directories(path);
+  for (int i = 0; i < 2000 && !probe.writable(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(probe.writable());
+}
+
 }  // namespace
 }  // namespace warrant::storage
