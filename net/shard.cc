@@ -34,6 +34,22 @@ constexpr std::string_view overload_response =
     "HTTP/1.1 503 Service Unavailable\r\nServer: warrant\r\nContent-Type: application/json\r\n"
     "Retry-After: 1\r\nConnection: close\r\nContent-Length: 87\r\n\r\n"
     "{\"error\":\"too many connections on this shard\",\"code\":\"OVERLOADED\",\"hint\":\"retry later\"}";
+// Sent to a connection accepted while the shard drains (it was queued before the listener closed).
+constexpr std::string_view shutting_down_response =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: warrant\r\nContent-Type: application/json\r\n"
+    "Retry-After: 1\r\nConnection: close\r\nContent-Length: 97\r\n\r\n"
+    "{\"error\":\"the server is shutting down\",\"code\":\"SHUTTING_DOWN\",\"hint\":\"retry on another instance\"}";
+
+// The canned answers' Content-Length must match their bodies.
+constexpr bool content_length_matches(std::string_view response) {
+  const std::size_t body = response.find("\r\n\r\n") + 4;
+  const std::size_t at = response.find("Content-Length: ") + 16;
+  std::size_t declared = 0;
+  for (std::size_t i = at; response[i] != '\r'; ++i) declared = declared * 10 + static_cast<std::size_t>(response[i] - '0');
+  return declared == response.size() - body;
+}
+static_assert(content_length_matches(overload_response));
+static_assert(content_length_matches(shutting_down_response));
 
 }  // namespace
 
@@ -313,8 +329,8 @@ void shard::on_accept(const io_uring_cqe& cqe) {
     const int fd = cqe.res;
     if (_stopping || _free_slots.empty()) {
       _metrics.connections_rejected.add();
-      [[maybe_unused]] ssize_t n = ::send(fd, overload_response.data(), overload_response.size(),
-                                          MSG_DONTWAIT | MSG_NOSIGNAL);
+      const std::string_view refusal = _stopping ? shutting_down_response : overload_response;
+      [[maybe_unused]] ssize_t n = ::send(fd, refusal.data(), refusal.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       ::close(fd);
     } else {
       const int one = 1;
