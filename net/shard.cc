@@ -105,12 +105,21 @@ void shard::join() {
 }
 
 bool shard::post(shard_task task) {
-  if (!_tasks.try_push(task)) return false;
+  if (!enqueue(task)) return false;
+  wake();
+  return true;
+}
+
+bool shard::enqueue(shard_task task) { return _tasks.try_push(task); }
+
+void shard::wake() {
+  // Only the poster that flips the flag false -> true writes the eventfd: one write(2) per
+  // drain of the queue, however many posts land meanwhile. on_wake clears the flag with an
+  // RMW before draining; see there why that loses no wake-up.
   if (!_wake_pending.exchange(true, std::memory_order_acq_rel)) {
     const std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(_wake_fd, &one, sizeof one);
   }
-  return true;
 }
 
 void shard::request_stop(std::int64_t drain_ms) {
@@ -129,6 +138,28 @@ connection* shard::lookup(std::uint32_t slot, std::uint32_t generation) {
   connection& c = _conns[slot];
   if (c.state == conn_state::free || (c.generation & 0xffffff) != (generation & 0xffffff)) return nullptr;
   return &c;
+}
+
+const peer_address& shard::peer(std::uint32_t slot) {
+  assert(slot < _config.connections_max);
+  connection& c = _conns[slot];
+  if (c.peer_generation == c.generation) return c.peer;
+  c.peer = {};
+  c.peer_generation = c.generation;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (c.fd < 0 || ::getpeername(c.fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return c.peer;
+  if (ss.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
+    c.peer.family = peer_address::family_kind::ipv4;
+    std::memcpy(c.peer.bytes.data(), &in.sin_addr, 4);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    const bool mapped = IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr);
+    c.peer.family = mapped ? peer_address::family_kind::ipv4 : peer_address::family_kind::ipv6;
+    std::memcpy(c.peer.bytes.data(), in6.sin6_addr.s6_addr + (mapped ? 12 : 0), mapped ? 4 : 16);
+  }
+  return c.peer;
 }
 
 // ---- ring setup ---------------------------------------------------------------------------
@@ -690,7 +721,13 @@ void shard::release_slot(connection& c) {
 // ---- cross-thread work and shutdown -------------------------------------------------------
 
 void shard::on_wake() {
-  _wake_pending.store(false, std::memory_order_release);
+  // Clear the flag before draining, and with an RMW, not a plain store: a store may become
+  // visible only after the drain's loads (store-load reordering, even on x86), and a post
+  // landing in that window would see the flag still set, skip its eventfd write, and wait
+  // for the next post. With the exchange, either the poster's exchange comes first in the
+  // flag's order (this one then reads its value, synchronises with it, and the drain below
+  // sees its task) or it comes after (it reads false and writes the eventfd).
+  _wake_pending.exchange(false, std::memory_order_acq_rel);
   shard_task task;
   while (_tasks.try_pop(task)) {
     task.run(*this, task.arg);

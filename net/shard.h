@@ -5,9 +5,10 @@
 // accept, parses requests in place, routes them, and batches the responses of a whole CQE
 // batch into one send per connection. Nothing here is shared with other shards.
 //
-// Threading: every member function runs on the shard thread except `post`, `request_stop`
-// and the constructor/`start`/`join` used by the server. Other threads reach a shard only
-// through `post` (a bounded lock-free queue plus an eventfd wake-up), which is how the
+// Threading: every member function runs on the shard thread except `post`, `enqueue`, `wake`,
+// `request_stop` and the constructor/`start`/`join` used by the server. Other threads reach a
+// shard only through `post` (or `enqueue` + `wake`): a bounded lock-free queue plus an eventfd
+// wake-up, written only when a "wake pending" flag flips false -> true. That is how the
 // storage writer completes deferred requests.
 #pragma once
 
@@ -88,8 +89,14 @@ class shard {
   std::string wait_started();
   void join();
 
-  // Any thread. False when the shard's task queue is full.
+  // Any thread. False when the shard's task queue is full. Wakes the shard with at most one
+  // eventfd write per drain of its queue, however many threads post.
   bool post(shard_task task);
+  // Any thread: `post` in two halves, for a producer that hands a shard many tasks at once
+  // (the storage writer, a batch's completions): `enqueue` each, then `wake` once. A task
+  // enqueued and never followed by a `wake` waits for the shard's next wake-up.
+  bool enqueue(shard_task task);
+  void wake();
   // Any thread. Stop accepting, finish in-flight requests, close idle connections, and
   // return from the loop once all are gone or `drain_ms` has passed.
   void request_stop(std::int64_t drain_ms);
@@ -108,6 +115,9 @@ class shard {
   bool running() const { return _running.load(std::memory_order_acquire); }
   // Shard thread: monotonic time of the current loop turn.
   std::int64_t now_ns() const { return _now_ns; }
+  // Shard thread: the client address of the connection in `slot` (a request_context's
+  // conn_slot), read with getpeername(2) on first use and cached for the connection.
+  const peer_address& peer(std::uint32_t slot);
 
  private:
   enum class op : std::uint8_t { accept = 1, recv, send, wake, tick, cancel, close };

@@ -1,7 +1,10 @@
 #include "storage/lmdb_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <stdexcept>
@@ -17,6 +20,8 @@ std::string_view table_name(table t) {
     case table::workspaces: return "workspaces";
     case table::api_keys: return "api_keys";
     case table::idempotency: return "idempotency";
+    case table::idempotency_expiry: return "idempotency_expiry";
+    case table::test_writes: return "test_writes";
   }
   return "?";
 }
@@ -205,6 +210,38 @@ std::size_t lmdb_store::reader::entries(table t) {
   MDB_stat st{};
   mdb_stat(_txn, _store.dbi(t), &st);
   return st.ms_entries;
+}
+
+std::size_t lmdb_store::reader::pages(table t) {
+  MDB_stat st{};
+  if (mdb_stat(_txn, _store.dbi(t), &st) != 0) return 0;
+  return st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+}
+
+std::size_t lmdb_store::used_pages() {
+  MDB_envinfo info{};
+  mdb_env_info(_env, &info);
+  return info.me_last_pgno + 1;
+}
+
+std::size_t lmdb_store::readahead(std::size_t bytes_max) {
+  mdb_filehandle_t fd = -1;
+  if (mdb_env_get_fd(_env, &fd) != 0) return 0;
+  MDB_stat env_stat{};
+  mdb_env_stat(_env, &env_stat);
+  const std::size_t end = std::min(used_pages() * env_stat.ms_psize, bytes_max);
+  for (std::size_t at = 0; at < end; at += readahead_step_bytes) {
+    const std::size_t len = std::min(readahead_step_bytes, end - at);
+    if (::posix_fadvise(fd, static_cast<off_t>(at), static_cast<off_t>(len), POSIX_FADV_WILLNEED) != 0) return at;
+  }
+  return end;
+}
+
+std::size_t lmdb_store::readahead_bytes_default() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_bytes = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_bytes <= 0) return 1ull << 30;  // unknown: 1 GiB
+  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_bytes) / 2;
 }
 
 lmdb_stats lmdb_store::stats() {

@@ -9,6 +9,11 @@
 // Commits are synchronous (no MDB_NOSYNC): when `commit` returns ok the data is on disk.
 // The map size is fixed at open (--map-size-mb); a full map fails the commit with `map_full`
 // (surfaced as 503 STORAGE_FULL) rather than growing under the readers' feet.
+//
+// MDB_NORDAHEAD makes LMDB map the file MADV_RANDOM: right for serving lookups, but a scan of
+// a cold file then faults it in one 4 KiB page at a time, at the disk's random-read rate (a
+// 10-million-record log: 20-26 s). Start-up and offline scans call `readahead` first, which
+// streams the used part of data.mdb into the page cache at the disk's sequential rate.
 #pragma once
 
 #include <lmdb.h>
@@ -59,11 +64,30 @@ class lmdb_store final : public store {
     errc scan(table t, std::string_view from, const std::function<bool(std::string_view, std::string_view)>& f);
     std::optional<std::pair<std::string_view, std::string_view>> last(table t);
     std::size_t entries(table t);
+    // Pages (branch, leaf and overflow) the table occupies in this snapshot.
+    std::size_t pages(table t);
+    lmdb_store& owner() { return _store; }
 
    private:
     lmdb_store& _store;
     MDB_txn* _txn = nullptr;
   };
+
+  // Any thread; meant for start-up and offline scans (recovery, warrantctl verify). Asks the
+  // kernel to read the used part of data.mdb, at most its first `bytes_max` bytes, into the
+  // page cache: posix_fadvise(POSIX_FADV_WILLNEED) in `readahead_step_bytes` steps, in file
+  // order. Returns once the reads are queued; the device queue throttles the loop, so it takes
+  // about as long as reading that much sequentially. Advisory: pages may be evicted again under
+  // memory pressure, and an error ends it early. Returns the bytes advised.
+  std::size_t readahead(std::size_t bytes_max);
+  // The bound recovery uses: half of physical memory, so read-ahead never displaces much more
+  // than it can keep.
+  static std::size_t readahead_bytes_default();
+  // The kernel drops whatever a single WILLNEED asks beyond the device's read-ahead window
+  // (max(read_ahead_kb, max_sectors_kb); 128 KiB by default): hence steps of that size.
+  static constexpr std::size_t readahead_step_bytes = 128 << 10;
+  // Pages of data.mdb in use (the last page number + 1), as `reader::pages` counts them.
+  std::size_t used_pages();
 
   lmdb_stats stats();
   // Consistent copy of the environment into directory `dest` (compacted). Safe while writing.

@@ -32,7 +32,9 @@ enum class record_type : std::uint8_t {
   log_key_created = 17,
   log_key_revoked = 18,
   log_limits_set = 19,
-  idempotent_response = 32,
+  idempotent_response = 32,   // table idempotency (engine/idempotency/record.h)
+  idempotency_expiry = 33,    // table idempotency_expiry, empty payload: the key says it all
+  test_write = 40,            // table test_writes (engine/idempotency/test_routes.h)
 };
 
 enum class decode_errc : std::uint8_t { ok, truncated, bad_version, bad_length, bad_checksum };

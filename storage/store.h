@@ -13,8 +13,11 @@
 namespace warrant::storage {
 
 // The named databases. Values are on disk as names (table_name), never as numbers.
-enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency };
-inline constexpr std::size_t table_count = 5;
+//   idempotency         stored responses of idempotent writes (engine/idempotency/record.h)
+//   idempotency_expiry  be64 expiry + idempotency key: the sweeper's expiry-ordered index
+//   test_writes         the test route family's records (--enable-test-routes only)
+enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency, idempotency_expiry, test_writes };
+inline constexpr std::size_t table_count = 7;
 std::string_view table_name(table t);
 
 enum class errc : std::uint8_t {

@@ -4,12 +4,22 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <ctime>
 
 namespace warrant::storage {
 namespace {
+
+constexpr std::uint32_t sleep_idle = 1;
+constexpr std::uint32_t sleep_gathering = 2;
+// Gathering waits at most this fraction of the last commit: its worst-case cost in latency.
+constexpr std::int64_t gather_commit_divisor = 4;
+
+long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t value, const timespec* timeout) {
+  return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), op, value, timeout, nullptr, 0);
+}
 
 std::int64_t now_us() {
   timespec ts{};
@@ -97,7 +107,10 @@ errc writer::submit(command* c) {
     _submitting.fetch_sub(1, std::memory_order_release);
     return errc::shutting_down;
   }
-  if (_depth.fetch_add(1, std::memory_order_relaxed) >= _options.queue_commands_max) {
+  // seq_cst: gather() reads the depth after announcing that it sleeps, and this submit reads
+  // _sleeping after counting itself; one of the two sees the other.
+  const std::size_t depth = _depth.fetch_add(1, std::memory_order_seq_cst) + 1;
+  if (depth > _options.queue_commands_max) {
     _depth.fetch_sub(1, std::memory_order_relaxed);
     _queue_rejections.fetch_add(1, std::memory_order_relaxed);
     _submitting.fetch_sub(1, std::memory_order_release);
@@ -107,26 +120,61 @@ errc writer::submit(command* c) {
   do {
     c->next_in_queue = head;
   } while (!_head.compare_exchange_weak(head, c, std::memory_order_seq_cst, std::memory_order_relaxed));
-  if (_sleeping.load(std::memory_order_seq_cst) != 0) wake();
+  const std::uint32_t sleeping = _sleeping.load(std::memory_order_seq_cst);
+  if (sleeping == sleep_idle ||
+      (sleeping == sleep_gathering && depth >= _gather_target.load(std::memory_order_relaxed))) {
+    wake();
+  }
   _submitting.fetch_sub(1, std::memory_order_release);
   return errc::ok;
 }
 
 void writer::wake() {
   _sleeping.store(0, std::memory_order_seq_cst);
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&_sleeping), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  futex(_sleeping, FUTEX_WAKE_PRIVATE, 1, nullptr);
 }
 
 void writer::wait_for_work(std::int64_t timeout_ms) {
-  _sleeping.store(1, std::memory_order_seq_cst);
+  _sleeping.store(sleep_idle, std::memory_order_seq_cst);
   if (_head.load(std::memory_order_seq_cst) != nullptr || _stop.load(std::memory_order_seq_cst)) {
     _sleeping.store(0, std::memory_order_relaxed);
     return;
   }
   timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000};
   // Returns at once if a producer already cleared the flag (EAGAIN).
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&_sleeping), FUTEX_WAIT_PRIVATE, 1, &ts, nullptr, 0);
+  futex(_sleeping, FUTEX_WAIT_PRIVATE, sleep_idle, &ts);
   _sleeping.store(0, std::memory_order_relaxed);
+}
+
+void writer::gather() {
+  const std::size_t want =
+      std::min({_last_batch_commands, _options.batch_commands_max, _options.queue_commands_max});
+  _last_batch_commands = 0;  // once per batch
+  const std::int64_t budget_us = std::min(_options.batch_gather_us_max, _last_commit_us / gather_commit_divisor);
+  if (want <= 1 || budget_us <= 0) return;
+  auto refilled_or_stopping = [&] {
+    return _depth.load(std::memory_order_seq_cst) >= want || _stop.load(std::memory_order_seq_cst);
+  };
+  if (refilled_or_stopping()) return;
+  const std::int64_t start_us = now_us();
+  _gather_target.store(want, std::memory_order_relaxed);
+  bool refilled = false;
+  while (true) {
+    const std::int64_t left_us = start_us + budget_us - now_us();
+    if (left_us <= 0) break;
+    _sleeping.store(sleep_gathering, std::memory_order_seq_cst);  // publishes _gather_target too
+    if (refilled_or_stopping()) {
+      _sleeping.store(0, std::memory_order_relaxed);
+      refilled = _depth.load(std::memory_order_relaxed) >= want;
+      break;
+    }
+    const timespec ts{left_us / 1'000'000, (left_us % 1'000'000) * 1000};
+    futex(_sleeping, FUTEX_WAIT_PRIVATE, sleep_gathering, &ts);
+    _sleeping.store(0, std::memory_order_relaxed);
+  }
+  bump(_gathers);
+  if (refilled) bump(_gather_refills);
+  bump(_gather_sum_us, static_cast<std::uint64_t>(now_us() - start_us));
 }
 
 // Takes everything queued, oldest first. Returns how many.
@@ -148,6 +196,7 @@ std::size_t writer::drain(command*& head) {
 
 void writer::run() {
   while (true) {
+    gather();
     command* batch = nullptr;
     if (drain(batch) > 0) {
       process(batch);
@@ -214,15 +263,12 @@ command* writer::commit_batch(command* first) {
     _healthy.store(false, std::memory_order_release);
     bump(_commit_failures);
     bump(_failed, count);
-    const outcome result = failure == errc::map_full ? outcome::full : outcome::unavailable;
-    for (command* c = first; c != end;) {
-      command* next = c->next_in_queue;
-      c->complete(result);
-      c = next;
-    }
+    complete_all(first, end, failure == errc::map_full ? outcome::full : outcome::unavailable);
     return end;
   }
   _healthy.store(true, std::memory_order_release);
+  _last_batch_commands = count;
+  _last_commit_us = static_cast<std::int64_t>(commit_us);
   bump(_commits);
   _last_sequence.store(_next_sequence - 1, std::memory_order_relaxed);
   std::uint64_t applied = 0;
@@ -235,12 +281,35 @@ command* writer::commit_batch(command* first) {
   if (_after_publish) _after_publish();
   bump(_committed, applied);
   bump(_rejected, count - applied);
+  complete_all(first, end, outcome::committed);
+  bump(_completion_sum_us, static_cast<std::uint64_t>(now_us() - start_us) - commit_us);
+  return end;
+}
+
+void writer::complete_all(command* first, command* end, outcome result) {
+  completion_waker* to_wake = nullptr;
   for (command* c = first; c != end;) {
+    // complete() may free the command: read what is needed first.
     command* next = c->next_in_queue;
-    c->complete(c->verdict == apply_status::applied ? outcome::committed : outcome::rejected);
+    completion_waker* w = c->waker;
+    outcome mine = result;
+    if (result == outcome::committed && c->verdict != apply_status::applied) mine = outcome::rejected;
+    c->complete(mine);
+    if (w != nullptr && !w->_wake_queued) {
+      w->_wake_queued = true;
+      w->_next_to_wake = to_wake;
+      to_wake = w;
+    }
     c = next;
   }
-  return end;
+  while (to_wake != nullptr) {
+    // The waker's owner may free it once woken: unlink first.
+    completion_waker* w = to_wake;
+    to_wake = w->_next_to_wake;
+    w->_next_to_wake = nullptr;
+    w->_wake_queued = false;
+    w->wake();
+  }
 }
 
 void writer::probe() {
@@ -270,6 +339,10 @@ writer_stats writer::stats() const {
     s.commit_latency[i] = _commit_latency[i].load(std::memory_order_relaxed);
   }
   s.commit_latency_sum_us = _commit_latency_sum_us.load(std::memory_order_relaxed);
+  s.completion_sum_us = _completion_sum_us.load(std::memory_order_relaxed);
+  s.gathers = _gathers.load(std::memory_order_relaxed);
+  s.gather_refills = _gather_refills.load(std::memory_order_relaxed);
+  s.gather_sum_us = _gather_sum_us.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -1,6 +1,7 @@
 // tests/net/shard_test.cc: net/shard.* and net/server.* in process — deferred answers
-// completed from another thread, pipelining behind them, clients that leave early, and
-// graceful stop. Real sockets on 127.0.0.1, an ephemeral port, two shards.
+// completed from another thread, pipelining behind them, clients that leave early, graceful
+// stop, and cross-thread posts (no wake-up lost under concurrent posters). Real sockets on
+// 127.0.0.1, an ephemeral port, two shards.
 #include "net/shard.h"
 
 #include <arpa/inet.h>
@@ -17,10 +18,12 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "net/server.h"
 
@@ -570,6 +573,104 @@ TEST_F(ShardTest, StopWithNeverAnsweredRequestEndsAtDrainBound) {
   stop_and_join();
   EXPECT_LT(steady::now() - start, wait_bound);
   EXPECT_TRUE(c.wait_closed());
+}
+
+// ---- cross-thread posts: the "wake pending" flag --------------------------------------------
+
+// A task that records, on the shard thread, the last round its poster asked for.
+struct round_marker {
+  std::atomic<std::uint64_t> seen{0};
+  std::uint64_t round = 0;  // written by the poster before posting, read by the shard
+  static void run(shard&, void* arg) {
+    auto* self = static_cast<round_marker*>(arg);
+    self->seen.store(self->round, std::memory_order_release);
+  }
+};
+
+// Every post must be delivered by its own wake-up: each poster waits for its task to run
+// before posting the next, so a lost eventfd write leaves a poster waiting until the bound.
+// Posters alternate post() and enqueue() + wake(), all at once on both shards.
+TEST_F(ShardTest, ConcurrentPostersNeverLoseAWakeUp) {
+  START_OR_SKIP();
+  constexpr int posters_per_shard = 3;
+  constexpr std::uint64_t rounds = 3000;
+  std::vector<std::thread> posters;
+  std::atomic<int> stuck{0};
+  std::vector<std::unique_ptr<round_marker>> markers;
+  for (std::size_t i = 0; i < _server->shard_count() * posters_per_shard; ++i) {
+    markers.push_back(std::make_unique<round_marker>());
+  }
+  for (std::size_t i = 0; i < markers.size(); ++i) {
+    shard& target = _server->shard_at(i % _server->shard_count());
+    round_marker& m = *markers[i];
+    posters.emplace_back([&target, &m, &stuck] {
+      for (std::uint64_t r = 1; r <= rounds; ++r) {
+        m.round = r;
+        if (r % 2 == 0) {
+          ASSERT_TRUE(target.post({round_marker::run, &m}));
+        } else {
+          ASSERT_TRUE(target.enqueue({round_marker::run, &m}));
+          target.wake();
+        }
+        const auto deadline = steady::now() + wait_bound;
+        while (m.seen.load(std::memory_order_acquire) != r) {
+          if (steady::now() > deadline) {
+            stuck.fetch_add(1);
+            return;
+          }
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& t : posters) t.join();
+  EXPECT_EQ(stuck.load(), 0);
+  for (const auto& m : markers) EXPECT_EQ(m->seen.load(), rounds);
+}
+
+// enqueue() alone does not write the eventfd; one wake() then runs every task enqueued before
+// it, in order.
+TEST_F(ShardTest, OneWakeRunsEveryTaskEnqueuedBeforeIt) {
+  START_OR_SKIP();
+  shard& target = _server->shard_at(0);
+  constexpr int tasks = 40;  // within task_queue_capacity (64)
+  struct ordered {
+    std::vector<int>* ran;
+    int value;
+    static void run(shard&, void* arg) {
+      auto* self = static_cast<ordered*>(arg);
+      self->ran->push_back(self->value);
+    }
+  };
+  std::vector<int> ran;  // touched by the shard thread only until `done` ran
+  std::vector<ordered> items;
+  items.reserve(tasks);
+  for (int i = 0; i < tasks; ++i) items.push_back({&ran, i});
+  for (auto& item : items) ASSERT_TRUE(target.enqueue({ordered::run, &item}));
+  std::promise<void> done;
+  auto finished = done.get_future();
+  ASSERT_TRUE(target.enqueue({[](shard&, void* arg) { static_cast<std::promise<void>*>(arg)->set_value(); }, &done}));
+  target.wake();
+  ASSERT_EQ(finished.wait_for(wait_bound), std::future_status::ready);
+  ASSERT_EQ(ran.size(), static_cast<std::size_t>(tasks));
+  for (int i = 0; i < tasks; ++i) EXPECT_EQ(ran[static_cast<std::size_t>(i)], i);
+}
+
+// A full queue refuses at once; the tasks already in it still run after a wake.
+TEST_F(ShardTest, EnqueueOnAFullQueueRefuses) {
+  START_OR_SKIP();
+  shard& target = _server->shard_at(1);
+  std::atomic<int> runs{0};
+  int accepted = 0;
+  while (target.enqueue({[](shard&, void* arg) { static_cast<std::atomic<int>*>(arg)->fetch_add(1); }, &runs})) {
+    ++accepted;
+    ASSERT_LE(accepted, 64);  // task_queue_capacity
+  }
+  EXPECT_EQ(accepted, 64);
+  target.wake();
+  const auto deadline = steady::now() + wait_bound;
+  while (runs.load() != accepted && steady::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(runs.load(), accepted);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 //
 // `fake_store` keeps each table in a std::map and can be told to fail: the next N
 // `begin_write`s, the Nth write (put/append/del) of its lifetime, or the next N commits, each
-// with a chosen errc. A transaction stages its writes and applies them at commit, so a failed
+// with a chosen errc; and to take a given time per commit, like an fsync. A transaction stages its writes and applies them at commit, so a failed
 // or aborted transaction leaves nothing behind, as LMDB does. It also counts calls and checks
 // the protocol the writer must follow (one transaction at a time, commit/abort only inside one).
 //
@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -47,6 +48,12 @@ class fake_store final : public store {
     std::lock_guard lock(_mutex);
     _commit_failure = e;
     _commit_failures_left = times;
+  }
+
+  // Every commit from now on sleeps this long first (outside the store's mutex).
+  void set_commit_delay(std::chrono::microseconds delay) {
+    std::lock_guard lock(_mutex);
+    _commit_delay = delay;
   }
 
   // ---- observations (any thread) ----
@@ -90,6 +97,7 @@ class fake_store final : public store {
   }
 
   errc commit() override {
+    if (const auto delay = locked(_commit_delay); delay.count() > 0) std::this_thread::sleep_for(delay);
     std::lock_guard lock(_mutex);
     check_thread();
     ++_commit_calls;
@@ -211,6 +219,7 @@ class fake_store final : public store {
   std::uint64_t _fail_write_number = 0;
   errc _commit_failure = errc::ok;
   int _commit_failures_left = 0;
+  std::chrono::microseconds _commit_delay{0};
 
   std::uint64_t _begin_calls = 0;
   std::uint64_t _commit_calls = 0;
