@@ -1,7 +1,5 @@
 #include "engine/guard/auth.h"
 
-#include <fmt/format.h>
-
 namespace warrant::engine {
 
 std::string_view presented_key(const net::http_request& req) {
@@ -11,10 +9,12 @@ std::string_view presented_key(const net::http_request& req) {
   constexpr std::string_view bearer = "bearer ";
   if (auth.size() <= bearer.size()) return {};
   for (std::size_t i = 0; i < bearer.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(auth[i])) != bearer[i]) return {};
+    const char c = auth[i];
+    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    if (lower != bearer[i]) return {};
   }
   auth.remove_prefix(bearer.size());
-  while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
+  while (!auth.empty() && (auth.front() == ' ' || auth.front() == '\t')) auth.remove_prefix(1);
   return auth;
 }
 
@@ -32,23 +32,8 @@ void answer_unauthorized(net::http_response& res) {
   res.add_header("WWW-Authenticate", "Bearer");
 }
 
-void answer_forbidden(net::http_response& res, std::string_view missing_role) {
-  res.set_error(403, "FORBIDDEN", fmt::format("this key lacks the role {}", missing_role),
-                "use a key that carries the role");
-}
-
-const api_key_record* require_platform_admin(const net::http_request& req, net::http_response& res,
-                                             const tenancy_snapshot& snapshot, std::int64_t now_ms) {
-  const api_key_record* key = authenticate(req, snapshot, now_ms);
-  if (key == nullptr) {
-    answer_unauthorized(res);
-    return nullptr;
-  }
-  if (key->workspace_id != default_workspace_id || (key->roles & role_platform_admin) == 0) {
-    answer_forbidden(res, role_name(role_platform_admin));
-    return nullptr;
-  }
-  return key;
+void answer_forbidden(net::http_response& res, std::string_view message) {
+  res.set_error(403, "FORBIDDEN", message, "use a key that carries it");
 }
 
 }  // namespace warrant::engine

@@ -1,9 +1,10 @@
 // engine/guard/auth.h: who is calling — the API key of a request, checked against the index.
 //
-// The key comes from `x-api-key: K` or `Authorization: Bearer K`. Malformed, unknown,
-// revoked and expired keys are indistinguishable to the caller: the same 401. A lookup is a
-// SHA-256 and one hash-map probe in the current tenancy snapshot; no lock, no allocation.
-// Shard threads.
+// The key comes from `x-api-key: K` or `Authorization: Bearer K` (scheme case-insensitive,
+// RFC 9110 §11.1). Malformed, unknown, revoked and expired keys are indistinguishable to the
+// caller: the same 401. A lookup is a format check (prefix, length, alphabet, checksum), a
+// SHA-256 and one hash-map probe in the given tenancy snapshot; no lock, no allocation.
+// The guard (engine/guard/guard.h) is the only caller on the request path. Shard threads.
 #pragma once
 
 #include <cstdint>
@@ -15,19 +16,16 @@
 
 namespace warrant::engine {
 
-// The presented key, or empty.
+// The presented key, or empty. `x-api-key` wins when both headers are present.
 std::string_view presented_key(const net::http_request& req);
 
 // The usable key record for this request, or nullptr.
 const api_key_record* authenticate(const net::http_request& req, const tenancy_snapshot& snapshot,
                                    std::int64_t now_ms);
 
+// 401 {"error":"invalid or missing API key","code":"UNAUTHORIZED"} + WWW-Authenticate: Bearer.
 void answer_unauthorized(net::http_response& res);
-void answer_forbidden(net::http_response& res, std::string_view missing_role);
-
-// Admin routes: a usable key of workspace `default` with platform.admin. Answers 401/403
-// itself and returns nullptr when the caller may not proceed.
-const api_key_record* require_platform_admin(const net::http_request& req, net::http_response& res,
-                                             const tenancy_snapshot& snapshot, std::int64_t now_ms);
+// 403 FORBIDDEN with `message` (access.h's denial_message: it names the missing role or scope).
+void answer_forbidden(net::http_response& res, std::string_view message);
 
 }  // namespace warrant::engine

@@ -1,0 +1,150 @@
+#include "engine/guard/guard.h"
+
+#include <fmt/format.h>
+#include <time.h>
+
+#include <array>
+#include <cassert>
+#include <stdexcept>
+
+#include "engine/common/ids.h"
+#include "engine/guard/auth.h"
+
+namespace warrant::engine {
+namespace {
+
+std::int64_t monotonic_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+struct guard::guarded_route {
+  access_rule rule;
+  guarded_handler handler;
+};
+
+guard::guard(tenancy_index& tenancy, const guard_options& options)
+    : _tenancy(tenancy),
+      _options(options),
+      _addresses(options.auth_failures_per_minute),
+      _counters(std::make_unique<guard_shard_counters[]>(guard_shards_max)) {
+  if (_options.auth_failures_per_minute > auth_failures_per_minute_max) {
+    throw std::invalid_argument("auth failures per minute: at most 1000000");
+  }
+}
+
+guard::~guard() = default;
+
+void guard::route(net::router& routes, net::http_method method, std::string_view pattern, guarded_handler handler) {
+  const access_rule* rule = find_route_access(method, pattern);
+  if (rule == nullptr) {
+    throw std::logic_error(fmt::format("{} {} has no rule in the access table (engine/guard/access.cc)",
+                                       net::http_method_name(method), pattern));
+  }
+  route(routes, method, pattern, *rule, std::move(handler));
+}
+
+void guard::route(net::router& routes, net::http_method method, std::string_view pattern, const access_rule& rule,
+                  guarded_handler handler) {
+  if (rule.operator_workspace && rule.roles_any == 0) {
+    throw std::logic_error(fmt::format("{} {}: an operator-workspace rule must name its roles",
+                                       net::http_method_name(method), pattern));
+  }
+  auto entry = std::make_unique<guarded_route>(guarded_route{rule, std::move(handler)});
+  const guarded_route* e = entry.get();
+  const net::route& r = routes.add(method, pattern, [this, e](net::request_context& ctx) { serve(ctx, *e); });
+  _routes.push_back(std::move(entry));
+  _registered.push_back(&r);
+}
+
+bool guard::guards(const net::route& r) const {
+  for (const net::route* g : _registered) {
+    if (g == &r) return true;
+  }
+  return false;
+}
+
+std::int64_t guard::now_ns() const {
+  return _options.clock.monotonic_ns != nullptr ? _options.clock.monotonic_ns() : monotonic_now_ns();
+}
+
+std::int64_t guard::now_unix_ms() const {
+  return _options.clock.unix_ms != nullptr ? _options.clock.unix_ms() : unix_now_ms();
+}
+
+guard_shard_counters& guard::counters(std::size_t shard_index) {
+  assert(shard_index < guard_shards_max);
+  return _counters[shard_index < guard_shards_max ? shard_index : guard_shards_max - 1];
+}
+
+// The admission step (see guard.h). Everything here reads the one snapshot loaded at the top,
+// so the key, its workspace and its limits are mutually consistent for this request.
+void guard::serve(net::request_context& ctx, const guarded_route& route) {
+  guard_shard_counters& n = counters(ctx.owner.index());
+  const std::int64_t now = now_ns();
+  const tenancy_snapshot& snapshot = _tenancy.current();
+  const api_key_record* key = authenticate(ctx.req, snapshot, now_unix_ms());
+  const workspace* ws = key != nullptr ? snapshot.find_workspace(key->workspace_id) : nullptr;
+  if (ws == nullptr) return refuse_authentication(ctx, n, now);
+
+  const rate_decision limit = admit_request(*ws, *key, now);
+  add_rate_limit_headers(ctx.res, limit);
+  if (!limit.allowed()) {
+    (limit.refused == rate_decision::refused_by::key ? n.rate_limited_key : n.rate_limited_workspace).add();
+    return answer_rate_limited(ctx.res, limit.retry_after_s);
+  }
+
+  const access_denial denial = check_access(route.rule, key->workspace_id, key->roles);
+  if (!denial.allowed()) {
+    n.forbidden.add();
+    std::array<char, denial_message_bytes_max> buf{};
+    return answer_forbidden(ctx.res, denial_message(denial, buf));
+  }
+  const principal who{*key, *ws, snapshot, scopes_of_roles(key->roles), limit};
+  route.handler(ctx, who);
+}
+
+// One answer for every kind of bad key, so that nothing can be learnt from it; past the
+// address's failure budget the answer becomes 429 (still saying nothing about the key). A
+// valid key is never refused for its address's failures: keys have 256 random bits, so no
+// guess is ever confirmed, and blocking valid keys would let one bad client behind a shared
+// address (a NAT, a proxy) lock out everybody else there.
+void guard::refuse_authentication(net::request_context& ctx, guard_shard_counters& n, std::int64_t now_ns) {
+  n.auth_failures.add();
+  const address_failure_limiter::verdict v = _addresses.record_failure(ctx.owner.peer(ctx.conn_slot), now_ns);
+  if (!v.limited) return answer_unauthorized(ctx.res);
+  n.auth_failures_limited.add();
+  answer_rate_limited(ctx.res, v.retry_after_s);
+}
+
+void guard::render_metrics(net::byte_buffer& out) const {
+  std::uint64_t failures = 0;
+  std::uint64_t failures_limited = 0;
+  std::uint64_t by_workspace = 0;
+  std::uint64_t by_key = 0;
+  std::uint64_t forbidden = 0;
+  for (std::size_t i = 0; i < guard_shards_max; ++i) {
+    const guard_shard_counters& c = _counters[i];
+    failures += c.auth_failures.get();
+    failures_limited += c.auth_failures_limited.get();
+    by_workspace += c.rate_limited_workspace.get();
+    by_key += c.rate_limited_key.get();
+    forbidden += c.forbidden.get();
+  }
+  out.append(fmt::format(
+      "# HELP warrant_auth_failures_total Requests with a missing, malformed, unknown, revoked or expired key.\n"
+      "# TYPE warrant_auth_failures_total counter\nwarrant_auth_failures_total {}\n"
+      "# HELP warrant_rate_limited_total Requests answered 429, by the limit that refused them.\n"
+      "# TYPE warrant_rate_limited_total counter\n"
+      "warrant_rate_limited_total{{limit=\"workspace\"}} {}\n"
+      "warrant_rate_limited_total{{limit=\"key\"}} {}\n"
+      "warrant_rate_limited_total{{limit=\"auth_failures\"}} {}\n"
+      "# HELP warrant_forbidden_total Requests answered 403: a valid key lacking the route's role or scope.\n"
+      "# TYPE warrant_forbidden_total counter\nwarrant_forbidden_total {}\n",
+      failures, by_workspace, by_key, failures_limited, forbidden));
+}
+
+}  // namespace warrant::engine
