@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "engine/guard/identity_routes.h"
 #include "engine/tenancy/commands.h"
 
 namespace warrant::engine {
@@ -49,7 +50,14 @@ app::app(const storage::data_dir& dir, const app_options& options)
   _writer = std::make_unique<storage::writer>(*_store, options.writer);
   _writer->set_after_publish([this] { _tenancy.publish(); });
   _writer->start();
+  _guard = std::make_unique<engine::guard>(_tenancy, options.guard);
   _admin = std::make_unique<admin_api>(admin_api{_tenancy, *_writer});
+  _idempotency = std::make_unique<idempotency::service>(*_store, idempotency::service_options{options.idempotency_ttl_ms});
+  _sweeper = std::make_unique<idempotency::sweeper>(*_store, *_writer, *_idempotency, idempotency::sweeper_options{});
+  _sweeper->start();
+  if (options.enable_test_routes) {
+    _test_routes = std::make_unique<idempotency::test_routes>(idempotency::test_routes{*_store, *_writer, *_idempotency});
+  }
 
   const std::string key_path = _data_dir + "/" + std::string(bootstrap_key_file);
   _bootstrap_key = bootstrap_default_workspace(*_writer, _tenancy,
@@ -63,7 +71,11 @@ app::app(const storage::data_dir& dir, const app_options& options)
 
 app::~app() { stop(); }
 
-void app::register_routes(net::router& routes) { register_admin_routes(routes, *_admin); }
+void app::register_routes(net::router& routes) {
+  register_identity_routes(routes, *_guard);
+  register_admin_routes(routes, *_guard, *_admin);
+  if (_test_routes) idempotency::register_test_routes(routes, *_guard, *_test_routes);
+}
 
 void app::attach(net::server& server, net::metrics_registry& metrics, ops_state& ops) {
   // Runs on the writer thread, which starts using it at its next publish.
@@ -75,10 +87,13 @@ void app::attach(net::server& server, net::metrics_registry& metrics, ops_state&
     }
   });
   metrics.add_source([this](net::byte_buffer& out) { render_writer_metrics(out, _writer->stats()); });
+  metrics.add_source([this](net::byte_buffer& out) { _guard->render_metrics(out); });
+  metrics.add_source([this](net::byte_buffer& out) { _idempotency->render_metrics(out); });
   ops.checks.push_back({"writer", [this] { return _writer->running() && _writer->healthy(); }});
 }
 
 void app::stop() {
+  if (_sweeper) _sweeper->stop();  // its pending sweep completes first: the writer still runs
   if (_writer) _writer->stop();
 }
 

@@ -3,13 +3,19 @@
 // Start-up order (main thread): open LMDB in <data-dir>/db, recover the indexes, start the
 // writer, bootstrap workspace `default` on an empty store, register routes. `attach` connects
 // the running server (reader quiescence for snapshots, metrics, readiness). At SIGTERM the
-// server drains first, then `stop` flushes and stops the writer.
+// server drains first, then `stop` stops the idempotency sweeper, flushes and stops the writer.
+// Idempotency needs no recovery step: its stored responses are in LMDB and its in-flight
+// table starts empty (engine/idempotency/service.h).
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "engine/guard/guard.h"
+#include "engine/idempotency/service.h"
+#include "engine/idempotency/sweeper.h"
+#include "engine/idempotency/test_routes.h"
 #include "engine/ops_routes.h"
 #include "engine/tenancy/admin_routes.h"
 #include "engine/tenancy/index.h"
@@ -25,6 +31,11 @@ struct app_options {
   std::size_t map_size_bytes = 64ull << 30;
   unsigned max_readers = 512;
   storage::writer_options writer;
+  guard_options guard;
+  // Stored responses of idempotent writes live this long (--idempotency-ttl-hours).
+  std::int64_t idempotency_ttl_ms = idempotency::ttl_ms_default;
+  // POST /v1/test/writes and GET /v1/test/writes/{id}: for tests only (--enable-test-routes).
+  bool enable_test_routes = false;
 };
 
 inline constexpr std::string_view bootstrap_key_file = "bootstrap-admin-key";
@@ -45,13 +56,19 @@ class app {
   const std::optional<std::string>& bootstrap_key() const { return _bootstrap_key; }
   storage::writer& writer() { return *_writer; }
   tenancy_index& tenancy() { return _tenancy; }
+  // Protected routes register through it (engine/guard/guard.h).
+  engine::guard& access_guard() { return *_guard; }
 
  private:
   std::string _data_dir;
   std::unique_ptr<storage::lmdb_store> _store;
   tenancy_index _tenancy;
   std::unique_ptr<storage::writer> _writer;
+  std::unique_ptr<engine::guard> _guard;
   std::unique_ptr<admin_api> _admin;
+  std::unique_ptr<idempotency::service> _idempotency;
+  std::unique_ptr<idempotency::sweeper> _sweeper;  // started after the writer, stopped before it
+  std::unique_ptr<idempotency::test_routes> _test_routes;  // only with enable_test_routes
   recovery_report _recovery;
   std::optional<std::string> _bootstrap_key;
 };

@@ -8,6 +8,9 @@ namespace warrant::engine {
 
 void register_ops_routes(net::router& routes, ops_state& state) {
   routes.add(net::http_method::get, "/healthz", [](net::request_context& ctx) { ctx.res.set_json(healthz_body); });
+  // The compliance family's liveness probe (its clients' own test calls it): same meaning.
+  routes.add(net::http_method::get, "/api/health",
+             [](net::request_context& ctx) { ctx.res.set_json(api_health_body); });
 
   routes.add(net::http_method::get, "/readyz", [&state](net::request_context& ctx) {
     std::array<bool, readiness_checks_max> results{};

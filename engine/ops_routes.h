@@ -1,6 +1,7 @@
 // engine/ops_routes.h: the operations routes every deployment probes.
 //
 //   GET /healthz  liveness: the process answers HTTP. Never touches storage.
+//   GET /api/health  the same for the compliance family's clients: {"status":"ok"}.
 //   GET /readyz   readiness: every registered check passes and the server is not draining.
 //   GET /metrics  Prometheus text, every shard's counters summed.
 //
@@ -33,6 +34,7 @@ struct ops_state {
 };
 
 inline constexpr std::string_view healthz_body = R"({"status":"ok","service":"warrant"})";
+inline constexpr std::string_view api_health_body = R"({"status":"ok"})";
 
 void register_ops_routes(net::router& routes, ops_state& state);
 

@@ -22,6 +22,7 @@ void request_command::run_on_shard(net::shard& s, void* self) {
   std::unique_ptr<request_command> cmd(static_cast<request_command*>(self));
   net::http_response& res = s.scratch_response();
   res.reset();
+  res.add_header_lines(cmd->_carried_headers);
   if (cmd->_result == storage::outcome::unavailable || cmd->_result == storage::outcome::full) {
     answer_storage_failure(cmd->_result, res);
   } else {
@@ -50,6 +51,7 @@ void answer_submit_refused(storage::errc e, net::http_response& res) {
 }
 
 void submit(storage::writer& writer, net::request_context& ctx, std::unique_ptr<request_command> cmd) {
+  cmd->carry_headers(ctx.res.extra_headers());
   const storage::errc e = writer.submit(cmd.get());
   if (e == storage::errc::ok) {
     cmd.release();  // the writer owns it until complete()

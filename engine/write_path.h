@@ -5,9 +5,14 @@
 // in a group-committed batch and calls `complete` on the writer thread; the command then
 // posts itself back to its shard, where `respond` writes the answer and the shard sends it.
 // A full writer queue or a stopping writer is answered at once with 503 and Retry-After.
+//
+// Headers already on the response when the handler submits (the guard's RateLimit headers,
+// engine/guard/guard.h) are carried by the command and put back on the deferred answer,
+// whatever it turns out to be (the command's own, or a storage failure's 503).
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "net/shard.h"
 #include "storage/writer.h"
@@ -21,6 +26,9 @@ class request_command : public storage::command {
   // Writer thread: hand the outcome back to the shard.
   void complete(storage::outcome result) final;
 
+  // Shard thread, before submitting: header lines to put on the deferred answer.
+  void carry_headers(std::string_view lines) { _carried_headers.assign(lines); }
+
  protected:
   // Shard thread: the answer for `result`. The default handles storage failures; subclasses
   // answer `committed` and `rejected`.
@@ -32,6 +40,7 @@ class request_command : public storage::command {
   net::shard& _owner;
   net::deferred_response _token;
   storage::outcome _result = storage::outcome::unavailable;
+  std::string _carried_headers;
 };
 
 // The 503 answers for storage failures (STORAGE_UNAVAILABLE, STORAGE_FULL, OVERLOADED).
@@ -39,7 +48,8 @@ void answer_storage_failure(storage::outcome result, net::http_response& res);
 void answer_submit_refused(storage::errc e, net::http_response& res);
 
 // Defers ctx's response and submits `cmd` (built with ctx.defer()'s token, see make_command).
-// On refusal the response is answered at once and the command is destroyed.
+// The headers on ctx.res go with it. On refusal the response is answered at once (keeping
+// those headers) and the command is destroyed.
 void submit(storage::writer& writer, net::request_context& ctx, std::unique_ptr<request_command> cmd);
 
 }  // namespace warrant::engine

@@ -10,6 +10,7 @@
 
 #include "net/byte_buffer.h"
 #include "net/http_parser.h"
+#include "net/peer_address.h"
 #include "net/timer_list.h"
 
 namespace warrant::net {
@@ -54,6 +55,11 @@ struct connection {
   byte_buffer sending;  // bytes handed to the kernel by the send in flight
   byte_buffer pending;  // responses queued behind them
   deferred_framing framing;
+
+  // The client's address, read lazily by shard::peer (only the guard's failure path needs
+  // it); valid while peer_generation == generation, so a reused slot never sees a stale one.
+  peer_address peer;
+  std::uint32_t peer_generation = 0xffffffff;  // never a generation (they have 24 bits)
 
   bool idle() const {
     return in.empty() && sending.empty() && pending.empty() && !deferred && !parser.headers_done();

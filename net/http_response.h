@@ -35,6 +35,9 @@ class http_response {
   std::string_view content_type() const { return _content_type; }
   // Adds "name: value"; the bytes are copied.
   void add_header(std::string_view name, std::string_view value);
+  // Adds header lines exactly as another response's extra_headers() gave them (a deferred
+  // answer gets back the headers set before the request was deferred).
+  void add_header_lines(std::string_view lines) { _headers.append(lines); }
   // Closes the connection after this response is sent.
   void set_close() { _close = true; }
   bool close_requested() const { return _close; }

@@ -142,6 +142,7 @@ int keys_create(const ctl_options& o, const key_create_args& a) {
   for (const std::string& r : a.roles) body.str(r);
   body.end_array();
   if (!a.expires_at.empty()) body.member("expires_at", a.expires_at);
+  if (a.requests_per_minute != 0) body.member("requests_per_minute", std::uint64_t{a.requests_per_minute});
   body.end_object();
   return report(s, call(s, "POST", workspace_path(a.workspace_id) + "/keys", body.text()));
 }

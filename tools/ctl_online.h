@@ -26,6 +26,7 @@ struct key_create_args {
   std::vector<std::string> roles;
   std::string name;
   std::string expires_at;  // RFC 3339, checked by the server
+  std::uint32_t requests_per_minute = 0;  // the key's own limit; 0: none
 };
 
 int workspaces_list(const ctl_options& o, const workspace_list_args& a);

@@ -20,6 +20,7 @@ void key_fields(json_out& j, const engine::api_key_record& k) {
   j.key("roles").begin_array();
   engine::for_each_role(k.roles, [&j](std::string_view role) { j.str(role); });
   j.end_array();
+  if (k.requests_per_minute != 0) j.member("requests_per_minute", std::uint64_t{k.requests_per_minute});
   j.key("created_at").time_or_null(k.created_at_ms);
   j.key("expires_at").time_or_null(k.expires_at_ms);
   j.key("revoked_at").time_or_null(k.revoked_at_ms);

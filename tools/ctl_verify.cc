@@ -41,6 +41,8 @@ bool type_belongs(table t, record_type type) {
     case table::workspaces: return type == record_type::workspace;
     case table::api_keys: return type == record_type::api_key;
     case table::idempotency: return type == record_type::idempotent_response;
+    case table::idempotency_expiry: return type == record_type::idempotency_expiry;
+    case table::test_writes: return type == record_type::test_write;
     case table::meta: return true;
   }
   return false;

@@ -94,6 +94,9 @@ void add_keys(CLI::App& app, arguments& a, action& chosen) {
       ->required()->allow_extra_args(false);  // one role per --role, so WORKSPACE may follow
   create->add_option("--name", a.key.name, "Key name");
   create->add_option("--expires-at", a.key.expires_at, "Expiry, RFC 3339 (2027-01-01T00:00:00.000Z)");
+  create->add_option("--requests-per-minute", a.key.requests_per_minute,
+                     "The key's own rate limit (1-10000000), never above its workspace's")
+      ->check(CLI::Range(1, 10'000'000));
   add_online_options(create, a.options);
 
   CLI::App* revoke = leaf(keys, "revoke", "Revoke a key", chosen, [&a] { return keys_revoke(a.options, a.workspace_id, a.key_id); });

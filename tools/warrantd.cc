@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -28,6 +29,7 @@ struct options {
   net::server_config server;
   engine::app_options engine;
   std::size_t map_size_mb = 64 * 1024;
+  double idempotency_ttl_hours = 24;
   std::string data_dir = "./data";
   std::string config_file;
 };
@@ -79,6 +81,16 @@ void add_options(CLI::App& app, options& o) {
       ->envname("WARRANT_WRITER_BATCH_US_MAX")->check(CLI::Range(100, 10'000'000))->capture_default_str();
   app.add_option("--recv-buffer-bytes", sc.recv_buffer_bytes, "Bytes per receive buffer")
       ->envname("WARRANT_RECV_BUFFER_BYTES")->check(CLI::Range(1024, 1 << 20))->capture_default_str();
+  app.add_option("--idempotency-ttl-hours", o.idempotency_ttl_hours,
+                 "How long stored answers of idempotent writes are kept, in hours (fractions allowed)")
+      ->envname("WARRANT_IDEMPOTENCY_TTL_HOURS")->check(CLI::Range(0.0001, 8760.0))->capture_default_str();
+  app.add_flag("--enable-test-routes", o.engine.enable_test_routes,
+               "Serve the /v1/test/* routes (FOR TESTS ONLY: they store arbitrary JSON)")
+      ->envname("WARRANT_ENABLE_TEST_ROUTES");
+  app.add_option("--auth-failures-per-minute", o.engine.guard.auth_failures_per_minute,
+                 "Failed authentications per client address per minute before 429 (0: no limit)")
+      ->envname("WARRANT_AUTH_FAILURES_PER_MINUTE")
+      ->check(CLI::Range(0u, engine::auth_failures_per_minute_max))->capture_default_str();
 }
 
 // Waits for SIGTERM/SIGINT, drains, and returns the exit status.
@@ -150,6 +162,7 @@ int main(int argc, char** argv) {
   try {
     storage::data_dir data = storage::data_dir::open(opts.data_dir);
     opts.engine.map_size_bytes = opts.map_size_mb << 20;
+    opts.engine.idempotency_ttl_ms = std::llround(opts.idempotency_ttl_hours * 3'600'000.0);
     opts.engine.max_readers = static_cast<unsigned>(opts.server.shards * 2 + 64);
     engine::app engine_app(data, opts.engine);
     net::router routes;

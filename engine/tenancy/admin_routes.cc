@@ -5,7 +5,6 @@
 
 #include "engine/common/ids.h"
 #include "engine/common/json.h"
-#include "engine/guard/auth.h"
 #include "engine/tenancy/commands.h"
 #include "net/shard.h"
 
@@ -41,14 +40,8 @@ bool parse_limit(request_context& ctx, std::size_t& limit) {
   return true;
 }
 
-const tenancy_snapshot* admin_snapshot(admin_api& api, request_context& ctx) {
-  const tenancy_snapshot& snap = api.index.current();
-  if (require_platform_admin(ctx.req, ctx.res, snap, unix_now_ms()) == nullptr) return nullptr;
-  return &snap;
-}
-
-void create_workspace(admin_api& api, request_context& ctx) {
-  if (admin_snapshot(api, ctx) == nullptr || !require_json_content_type(ctx.req, ctx.res)) return;
+void create_workspace(admin_api& api, request_context& ctx, const principal&) {
+  if (!require_json_content_type(ctx.req, ctx.res)) return;
   workspace w;
   bool have_name = false;
   json_error err;
@@ -68,10 +61,10 @@ void create_workspace(admin_api& api, request_context& ctx) {
   submit(api.writer, ctx, make_create_workspace(ctx.owner, token, api.index, std::move(w)));
 }
 
-void list_workspaces(admin_api& api, request_context& ctx) {
-  const tenancy_snapshot* snap = admin_snapshot(api, ctx);
+void list_workspaces(admin_api&, request_context& ctx, const principal& who) {
+  const tenancy_snapshot* snap = &who.snapshot;
   std::size_t limit = 0;
-  if (snap == nullptr || !parse_limit(ctx, limit)) return;
+  if (!parse_limit(ctx, limit)) return;
   // Newest first; the cursor is the id of the last workspace of the previous page.
   std::vector<const workspace*> all;
   all.reserve(snap->workspaces.size());
@@ -103,19 +96,16 @@ void list_workspaces(admin_api& api, request_context& ctx) {
   out.push_back('}');
 }
 
-void get_workspace(admin_api& api, request_context& ctx) {
-  const tenancy_snapshot* snap = admin_snapshot(api, ctx);
-  if (snap == nullptr) return;
-  const workspace* w = snap->find_workspace(ctx.params.get("id"));
+void get_workspace(admin_api&, request_context& ctx, const principal& who) {
+  const workspace* w = who.snapshot.find_workspace(ctx.params.get("id"));
   if (w == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "workspace not found");
   render_workspace(ctx.res.body(), *w);
 }
 
-void create_key(admin_api& api, request_context& ctx) {
-  const tenancy_snapshot* snap = admin_snapshot(api, ctx);
-  if (snap == nullptr || !require_json_content_type(ctx.req, ctx.res)) return;
+void create_key(admin_api& api, request_context& ctx, const principal& who) {
+  if (!require_json_content_type(ctx.req, ctx.res)) return;
   const std::string_view ws = ctx.params.get("id");
-  if (snap->find_workspace(ws) == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "workspace not found");
+  if (who.snapshot.find_workspace(ws) == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "workspace not found");
   api_key_record k;
   std::vector<std::string> roles;
   std::string expires;
@@ -127,6 +117,13 @@ void create_key(admin_api& api, request_context& ctx) {
     if (key == "expires_at") {
       if (v.is_null()) return true;
       return get_string(v, key, 64, expires, err);
+    }
+    if (key == "requests_per_minute") {
+      if (v.is_null()) return true;
+      std::uint64_t rpm = 0;
+      if (!get_uint(v, key, 1, requests_per_minute_max, rpm, err)) return false;
+      k.requests_per_minute = static_cast<std::uint32_t>(rpm);
+      return true;
     }
     return unknown_field(key, err);
   });
@@ -159,9 +156,8 @@ void create_key(admin_api& api, request_context& ctx) {
   submit(api.writer, ctx, make_create_key(ctx.owner, token, api.index, std::move(k), std::move(g.text)));
 }
 
-void list_keys(admin_api& api, request_context& ctx) {
-  const tenancy_snapshot* snap = admin_snapshot(api, ctx);
-  if (snap == nullptr) return;
+void list_keys(admin_api&, request_context& ctx, const principal& who) {
+  const tenancy_snapshot* snap = &who.snapshot;
   const std::string_view ws = ctx.params.get("id");
   if (snap->find_workspace(ws) == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "workspace not found");
   net::byte_buffer& out = ctx.res.body();
@@ -175,22 +171,19 @@ void list_keys(admin_api& api, request_context& ctx) {
   out.append("]}");
 }
 
-void revoke_key(admin_api& api, request_context& ctx) {
-  const tenancy_snapshot* snap = admin_snapshot(api, ctx);
-  if (snap == nullptr) return;
+void revoke_key(admin_api& api, request_context& ctx, const principal& who) {
   const std::string_view ws = ctx.params.get("id");
   const std::string_view key_id = ctx.params.get("key_id");
-  if (snap->find_key(ws, key_id) == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "key not found");
+  if (who.snapshot.find_key(ws, key_id) == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "key not found");
   const net::deferred_response token = ctx.defer();
   submit(api.writer, ctx,
          make_revoke_key(ctx.owner, token, api.index, std::string(ws), std::string(key_id), unix_now_ms()));
 }
 
-void set_limits(admin_api& api, request_context& ctx) {
-  const tenancy_snapshot* snap = admin_snapshot(api, ctx);
-  if (snap == nullptr || !require_json_content_type(ctx.req, ctx.res)) return;
+void set_limits(admin_api& api, request_context& ctx, const principal& who) {
+  if (!require_json_content_type(ctx.req, ctx.res)) return;
   const std::string_view ws = ctx.params.get("id");
-  if (snap->find_workspace(ws) == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "workspace not found");
+  if (who.snapshot.find_workspace(ws) == nullptr) return ctx.res.set_error(404, "NOT_FOUND", "workspace not found");
   std::uint64_t rpm = 0;
   bool have = false;
   json_error err;
@@ -207,18 +200,19 @@ void set_limits(admin_api& api, request_context& ctx) {
 
 }  // namespace
 
-void register_admin_routes(net::router& routes, admin_api& api) {
+void register_admin_routes(net::router& routes, guard& g, admin_api& api) {
   using net::http_method;
-  auto bind = [&api](void (*fn)(admin_api&, request_context&)) {
-    return [&api, fn](request_context& ctx) { fn(api, ctx); };
+  auto bind = [&api](void (*fn)(admin_api&, request_context&, const principal&)) {
+    return [&api, fn](request_context& ctx, const principal& who) { fn(api, ctx, who); };
   };
-  routes.add(http_method::post, "/v1/admin/workspaces", bind(create_workspace));
-  routes.add(http_method::get, "/v1/admin/workspaces", bind(list_workspaces));
-  routes.add(http_method::get, "/v1/admin/workspaces/{id}", bind(get_workspace));
-  routes.add(http_method::post, "/v1/admin/workspaces/{id}/keys", bind(create_key));
-  routes.add(http_method::get, "/v1/admin/workspaces/{id}/keys", bind(list_keys));
-  routes.add(http_method::post, "/v1/admin/workspaces/{id}/keys/{key_id}/revoke", bind(revoke_key));
-  routes.add(http_method::put, "/v1/admin/workspaces/{id}/limits", bind(set_limits));
+  // Access: platform.admin keys of workspace `default`, from the table in engine/guard/access.cc.
+  g.route(routes, http_method::post, "/v1/admin/workspaces", bind(create_workspace));
+  g.route(routes, http_method::get, "/v1/admin/workspaces", bind(list_workspaces));
+  g.route(routes, http_method::get, "/v1/admin/workspaces/{id}", bind(get_workspace));
+  g.route(routes, http_method::post, "/v1/admin/workspaces/{id}/keys", bind(create_key));
+  g.route(routes, http_method::get, "/v1/admin/workspaces/{id}/keys", bind(list_keys));
+  g.route(routes, http_method::post, "/v1/admin/workspaces/{id}/keys/{key_id}/revoke", bind(revoke_key));
+  g.route(routes, http_method::put, "/v1/admin/workspaces/{id}/limits", bind(set_limits));
 }
 
 }  // namespace warrant::engine

@@ -1,8 +1,10 @@
 // engine/tenancy/admin_routes.h: the admin API for workspaces, keys and limits
-// (spec/common.md "Admin API"). Every route needs a platform.admin key of workspace
-// `default`. Reads come from the tenancy snapshot; writes go through the storage writer.
+// (spec/common.md "Admin API"). Every route goes through the guard and needs a platform.admin
+// key of workspace `default` (engine/guard/access.cc); reads come from the snapshot the guard
+// authenticated against; writes go through the storage writer.
 #pragma once
 
+#include "engine/guard/guard.h"
 #include "engine/tenancy/index.h"
 #include "net/router.h"
 #include "storage/writer.h"
@@ -18,6 +20,6 @@ struct admin_api {
   storage::writer& writer;
 };
 
-void register_admin_routes(net::router& routes, admin_api& api);
+void register_admin_routes(net::router& routes, guard& g, admin_api& api);
 
 }  // namespace warrant::engine

@@ -295,7 +295,13 @@ void render_key(net::byte_buffer& out, const api_key_record& k, std::string_view
     first = false;
     net::append_json_string(out, name);
   });
-  out.append(R"(],"created_at":)");
+  out.append(R"(],"requests_per_minute":)");
+  if (k.requests_per_minute == 0) {
+    out.append("null");
+  } else {
+    put_number(out, k.requests_per_minute);
+  }
+  out.append(R"(,"created_at":)");
   put_time_or_null(out, k.created_at_ms);
   out.append(R"(,"expires_at":)");
   put_time_or_null(out, k.expires_at_ms);

@@ -33,12 +33,18 @@ std::vector<const api_key_record*> tenancy_snapshot::keys_of(std::string_view wo
 tenancy_index::tenancy_index() : _cell(std::make_unique<tenancy_snapshot>()) {}
 
 void tenancy_index::stage_workspace(const workspace& w) {
-  _staging.workspaces[w.id] = w;
+  workspace& staged = _staging.workspaces[w.id];
+  limiter_cell* cell = staged.limiter;  // an update keeps the limiter state of the workspace
+  staged = w;
+  staged.limiter = cell != nullptr ? cell : _limiter_cells.allocate();
   _dirty = true;
 }
 
 void tenancy_index::stage_key(const api_key_record& k) {
-  _staging.keys_by_hash[k.hash] = k;
+  api_key_record& staged = _staging.keys_by_hash[k.hash];
+  limiter_cell* cell = staged.limiter;
+  staged = k;
+  staged.limiter = cell != nullptr || k.requests_per_minute == 0 ? cell : _limiter_cells.allocate();
   _staging.key_hash_by_id[api_key_storage_key(k.workspace_id, k.id)] = k.hash;
   _dirty = true;
 }

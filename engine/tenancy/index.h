@@ -5,6 +5,10 @@
 // immutable snapshot that readers pick up with one atomic load (engine/common/rcu.h).
 // Readers (shards) call `current()` and may use the snapshot until their loop turn ends.
 // Start-up recovery fills the staging copy from LMDB before any reader exists.
+//
+// Staging also gives each workspace (and each key with a limit of its own) a rate-limiter
+// cell that never moves (engine/common/limiter_cell.h); re-staging a record keeps its cell, so
+// limiter state outlives every snapshot. Cells are never freed before the index.
 #pragma once
 
 #include <algorithm>
@@ -47,6 +51,7 @@ class tenancy_index {
   void set_sampler(turn_sampler sampler) { _cell.set_sampler(std::move(sampler)); }
 
  private:
+  limiter_cells _limiter_cells;  // before _staging and _cell: records point into it
   tenancy_snapshot _staging;
   bool _dirty = false;
   rcu_cell<tenancy_snapshot> _cell;

@@ -25,6 +25,7 @@ enum : std::uint8_t {
   tag_roles = 10,
   tag_expires_at = 11,
   tag_revoked_at = 12,
+  tag_key_requests_per_minute = 13,  // api key only; absent: no limit of its own
 };
 
 bool read_u64(std::string_view v, std::uint64_t& out) {
@@ -93,6 +94,8 @@ std::string encode_api_key(const api_key_record& k) {
   f.bytes(tag_hash, std::string_view(reinterpret_cast<const char*>(k.hash.data()), k.hash.size()));
   f.bytes(tag_prefix, k.prefix).bytes(tag_last4, k.last4).u64(tag_roles, k.roles);
   f.i64(tag_created_at, k.created_at_ms).i64(tag_expires_at, k.expires_at_ms).i64(tag_revoked_at, k.revoked_at_ms);
+  // Written only when set, so keys without a limit of their own encode as before.
+  if (k.requests_per_minute != 0) f.u64(tag_key_requests_per_minute, k.requests_per_minute);
   return f.take();
 }
 
@@ -125,6 +128,10 @@ std::optional<api_key_record> decode_api_key(std::string_view payload) {
         if (!read_u64(v, n)) return std::nullopt;
         (tag == tag_created_at ? k.created_at_ms : tag == tag_expires_at ? k.expires_at_ms : k.revoked_at_ms) =
             static_cast<std::int64_t>(n);
+        break;
+      case tag_key_requests_per_minute:
+        if (!read_u64(v, n) || n == 0 || n > requests_per_minute_max) return std::nullopt;
+        k.requests_per_minute = static_cast<std::uint32_t>(n);
         break;
       default: break;
     }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/common/limiter_cell.h"
 #include "engine/tenancy/api_key.h"
 
 namespace warrant::engine {
@@ -40,6 +41,10 @@ struct workspace {
   std::string identity_namespace;
   std::uint32_t requests_per_minute = default_requests_per_minute;
   std::int64_t created_at_ms = 0;
+
+  // Not stored: this workspace's rate-limiter cell, given by the tenancy index when the
+  // workspace is first staged and kept across updates (nullptr in offline snapshots).
+  limiter_cell* limiter = nullptr;
 };
 
 struct api_key_record {
@@ -53,6 +58,11 @@ struct api_key_record {
   std::int64_t created_at_ms = 0;
   std::int64_t expires_at_ms = 0;  // 0: never
   std::int64_t revoked_at_ms = 0;  // 0: not revoked
+  // The key's own limit, never above its workspace's (effective: the smaller); 0: none.
+  std::uint32_t requests_per_minute = 0;
+
+  // Not stored: the key's own rate-limiter cell when it has its own limit (see workspace).
+  limiter_cell* limiter = nullptr;
 
   bool usable_at(std::int64_t now_ms) const {
     return revoked_at_ms == 0 && (expires_at_ms == 0 || now_ms < expires_at_ms);

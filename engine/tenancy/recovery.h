@@ -5,6 +5,10 @@
 // record's checksum; a corrupt record stops start-up with its table and key. `replay_log`
 // folds the log from the beginning into a fresh snapshot: `warrantctl verify` and the crash
 // test compare the two, which must be equal. Start-up / offline tools only.
+//
+// Both read data.mdb ahead first (storage::lmdb_store::readahead, bounded by half of physical
+// memory) when the tables they scan occupy at least 1/16 of its used pages: from a cold page
+// cache a scan otherwise faults the file in 4 KiB at a time (see docs/PERFORMANCE.md).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +25,7 @@ struct recovery_report {
   std::size_t records_read = 0;
   std::uint64_t log_records = 0;
   std::uint64_t last_sequence = 0;
+  std::size_t readahead_bytes = 0;  // of data.mdb, before the scan
   double seconds = 0;
 };
 
@@ -35,6 +40,7 @@ struct replay_report {
   std::uint64_t first_sequence = 0;
   std::uint64_t last_sequence = 0;
   bool sequences_dense = true;  // 1, 2, 3, ... with no gap
+  std::size_t readahead_bytes = 0;  // of data.mdb, before the scan
 };
 
 // Throws std::runtime_error on a corrupt or undecodable log record.

@@ -24,8 +24,9 @@ void expect_workspace_shape(const json& w) {
   EXPECT_TRUE(is_rfc3339_ms(w["created_at"].string)) << w["created_at"].string;
 }
 
-const std::vector<std::string> key_fields = {"id",    "workspace_id", "name",       "prefix",    "last4",
-                                             "roles", "created_at",   "expires_at", "revoked_at"};
+const std::vector<std::string> key_fields = {"id",         "workspace_id", "name",       "prefix",
+                                             "last4",      "roles",        "requests_per_minute",
+                                             "created_at", "expires_at",   "revoked_at"};
 
 void expect_key_shape(const json& k, bool with_secret) {
   std::vector<std::string> fields = key_fields;

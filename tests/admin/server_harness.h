@@ -101,6 +101,9 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
+  // Connects from this loopback source address (e.g. "127.0.0.2": every 127/8 address is
+  // local on Linux), so that a test can play several clients; takes effect on the next connect.
+  void set_source(std::string ipv4) { _source = std::move(ipv4); }
   // Connects now (requests connect on demand). False when the server refuses.
   bool connect();
   bool connected() const { return _fd >= 0; }
@@ -121,6 +124,7 @@ class http_client {
   milliseconds _timeout;
   int _fd = -1;
   std::string _buf;
+  std::string _source;
 };
 
 // An owned JSON value. Objects keep their members in order (duplicates would show).

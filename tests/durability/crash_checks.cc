@@ -106,6 +106,7 @@ json render(const engine::api_key_record& k) {
   roles.type = json::kind::array;
   engine::for_each_role(k.roles, [&](std::string_view r) { roles.items.push_back(json::of(r)); });
   j.set("roles", roles);
+  j.set("requests_per_minute", k.requests_per_minute == 0 ? json{} : json::of(std::int64_t{k.requests_per_minute}));
   j.set("created_at", time_or_null(k.created_at_ms));
   j.set("expires_at", time_or_null(k.expires_at_ms));
   j.set("revoked_at", time_or_null(k.revoked_at_ms));

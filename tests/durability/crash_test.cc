@@ -45,6 +45,18 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
+// The clients all use the admin key of workspace `default`, and the checks list every
+// workspace's keys: far more than the default 2000 requests per minute. This test is about
+// durability, so it raises the limit of `default` to the maximum (stored, so every restart
+// keeps it) before the model takes the initial state.
+void lift_rate_limit(std::uint16_t port, const std::string& admin_key) {
+  http_client c(port);
+  const auto r = c.request("PUT", "/v1/admin/workspaces/default/limits", R"({"requests_per_minute":10000000})",
+                           {{"x-api-key", admin_key}, {"Content-Type", "application/json"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+}
+
 // The state before any client wrote: workspace `default` and its bootstrap key.
 void adopt_initial(model& m, const api_dump& dump) {
   for (const json& w : dump.workspaces) m.workspaces[w["id"].string] = workspace_model{w, -1, {}};
@@ -108,6 +120,7 @@ merge_counts crash_run::load_and_kill(int cycle, std::vector<std::string>& error
     if (cycle == 1) {
       _key_file = read_file(_data + "/bootstrap-admin-key");
       _admin_key = _key_file.substr(0, _key_file.find('\n'));
+      lift_rate_limit(server.port(), _admin_key);
       adopt_initial(_model, fetch_dump(server.port(), _admin_key));
     }
     workload load(_model, {server.port(), _admin_key, cycle, client_threads, _rng()});

@@ -56,6 +56,17 @@ TEST(append_log_record_json, key_created_shows_the_hash_never_a_secret) {
   EXPECT_TRUE(j.is_null({"revoked_at"}));
   EXPECT_NE(text.find(R"("roles":["platform.viewer","governance.approver"])"), std::string::npos) << text;
   EXPECT_EQ(text.find(g.text), std::string::npos);
+  EXPECT_EQ(text.find("requests_per_minute"), std::string::npos) << "no limit of its own, no field";
+}
+
+TEST(append_log_record_json, key_created_shows_its_own_limit_when_it_has_one) {
+  engine::api_key_record k;
+  k.id = "key-2";
+  k.workspace_id = "ws-1";
+  k.hash[0] = 1;
+  k.requests_per_minute = 120;
+  const json_doc j(render(3, record_type::log_key_created, engine::encode_api_key(k)));
+  EXPECT_EQ(j.uint({"requests_per_minute"}), 120u);
 }
 
 TEST(append_log_record_json, revocations_limits_and_unknown_types) {
