@@ -23,6 +23,9 @@ thread_local std::size_t allocations = 0;
 
 }  // namespace
 
+// GCC 12 cannot see that every form of new and delete here agrees on malloc/free.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
   if (counting) ++allocations;
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
@@ -37,6 +40,7 @@ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace warrant::engine {
 namespace {
