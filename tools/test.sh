@@ -2,14 +2,14 @@
 # Quick start, second command: install dependencies, build, and run every test:
 #   1. Release build: unit and integration tests (ctest)
 #   2. ASan+UBSan build: the same tests
-#   3. libFuzzer targets, each for FUZZ_SECONDS (default 60), when clang is available
+#   3. libFuzzer targets, each for FUZZ_SECONDS (default 30), when clang is available
 # Exits non-zero on the first failing stage. Ends with one line "test.sh: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 
 jobs=$(nproc)
-fuzz_seconds=${FUZZ_SECONDS:-60}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 passed=0
 failed=0
 
@@ -53,8 +53,10 @@ if command -v clang++ >/dev/null && [ "$fuzz_seconds" -gt 0 ]; then
     name=$(basename "$fuzzer" _fuzz)
     work=$(mktemp -d)
     cp -r "tests/fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+    dict=()
+    [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
     if "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 -artifact_prefix="build-fuzz/$name-" \
-      "$work" >"build-fuzz/$name.log" 2>&1; then
+      "${dict[@]}" "$work" >"build-fuzz/$name.log" 2>&1; then
       passed=$((passed + 1))
       echo "fuzz $name: ok ($(grep -o 'stat::number_of_executed_units: [0-9]*' "build-fuzz/$name.log" | grep -o '[0-9]*$') runs)"
     else
