@@ -198,10 +198,12 @@ TEST_F(WriterWakerTest, ProducersSleepingOnTheirWakerMissNoCompletion) {
       std::vector<std::unique_ptr<producer_command>> mine;
       std::vector<int> completions(in_flight, 0);
       for (int i = 0; i < in_flight; ++i) mine.push_back(std::make_unique<producer_command>(wk));
+      // Counted from before the first submit: the writer may complete (and wake for) all of
+      // them before this thread takes the mutex, and that wake-up must still be seen.
+      std::uint64_t seen = 0;
       for (auto& c : mine) ASSERT_EQ(w.submit(c.get()), errc::ok);
       int remaining = in_flight;
       std::unique_lock lock(wk.mutex);
-      std::uint64_t seen = wk.wakes;
       while (remaining > 0) {
         if (!wk.changed.wait_for(lock, std::chrono::seconds(60), [&] { return wk.wakes != seen; })) {
           // A lost wake-up. The commands are still in flight and must outlive the writer's
