@@ -18,6 +18,8 @@
 #        healthz      GET /healthz                                 (the reference)
 #        healthz+key  GET /healthz with an x-api-key header        (same request bytes, no guard)
 #        me           GET /api/me, x-api-key drawn uniformly from the KEYS keys for each request
+#        me-hot       the same with the first HOT_KEYS keys only (of as many workspaces): what
+#                     the guard costs when its records stay in the CPU caches
 #      CONNECTIONS connections, PIPELINE requests in flight on each; an arm named NAME@pN
 #      keeps N in flight instead (default: the three arms at PIPELINE, and healthz and me at
 #      16, the shape used again in phase "default"). Server CPU per request = utime+stime of
@@ -36,17 +38,17 @@
 #
 # Builds nothing: needs a Release build with the benchmarks
 #   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2
-# Needs curl, taskset, python3 (standard library). About 7 minutes with the defaults.
+# Needs curl, taskset, python3 (standard library). About 8 minutes with the defaults.
 # Environment (defaults in brackets):
 #   ROUNDS [5]  DURATION [5]  WARMUP [1]   rounds per phase; measured/warm-up seconds per arm
 #   CONNECTIONS [64]  PIPELINE [1]         closed-loop shape of the arms without @pN
-#   RAISED_ARMS ["healthz healthz+key me healthz@p16 me@p16"]
+#   RAISED_ARMS ["healthz healthz+key me healthz@p16 me@p16 me-hot@p16"]  HOT_KEYS [10]
 #   DEFAULT_ARMS ["healthz@p16 me@p16"]
 #   WORKSPACES [1000]  KEYS [10000]  RAISED_LIMIT [10000000]
 #   DRAIN_MAX [120]     longest drain of the quotas before a me run of phase "default", seconds
 #   PHASES ["raised default"]
 #   PERF [0]            1: after phase "raised", one extra run of each of PERF_ARMS
-#                       ["healthz me healthz@p16 me@p16"] under `perf record` (flat profile),
+#                       ["healthz me healthz@p16 me@p16 me-hot@p16"] under `perf record` (flat profile),
 #                       and of PERF_GRAPH_ARM [me@p16] with DWARF call graphs (inclusive
 #                       profile); text reports next to OUT
 #   OUT [bench/results/guard-overhead-<date>.json]
@@ -67,9 +69,10 @@ RAISED_LIMIT=${RAISED_LIMIT:-10000000}
 DEFAULT_LIMIT=2000
 DRAIN_MAX=${DRAIN_MAX:-120}
 PHASES=${PHASES:-raised default}
-RAISED_ARMS=${RAISED_ARMS:-healthz healthz+key me healthz@p16 me@p16}
+RAISED_ARMS=${RAISED_ARMS:-healthz healthz+key me healthz@p16 me@p16 me-hot@p16}
+HOT_KEYS=${HOT_KEYS:-10}
 DEFAULT_ARMS=${DEFAULT_ARMS:-healthz@p16 me@p16}
-PERF_ARMS=${PERF_ARMS:-healthz me healthz@p16 me@p16}
+PERF_ARMS=${PERF_ARMS:-healthz me healthz@p16 me@p16 me-hot@p16}
 PERF_GRAPH_ARM=${PERF_GRAPH_ARM:-me@p16}
 PERF=${PERF:-0}
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -155,6 +158,11 @@ write_templates() {
   while read -r key; do
     printf 'GET /api/me\nx-api-key: %s\n---\n' "$key"
   done <"$WORK_DIR/keys" >"$WORK_DIR/me.txt"
+  # The same on the first HOT_KEYS keys only (as many workspaces): the guard's cost when
+  # its records stay in cache.
+  head -n "$HOT_KEYS" "$WORK_DIR/keys" | while read -r key; do
+    printf 'GET /api/me\nx-api-key: %s\n---\n' "$key"
+  done >"$WORK_DIR/me-hot.txt"
   SAMPLE_KEY=$(sed -n 2p "$WORK_DIR/keys")
 }
 
@@ -165,6 +173,7 @@ arm_args() {  # arm name (healthz, healthz+key or me, with an optional @pN) → 
     healthz) printf '%s\n' "$BASE/healthz" ;;
     healthz+key) printf '%s\n' "$BASE/healthz" -H "x-api-key: $SAMPLE_KEY" ;;
     me) printf '%s\n' "$BASE/" -T "$WORK_DIR/me.txt" ;;
+    me-hot) printf '%s\n' "$BASE/" -T "$WORK_DIR/me-hot.txt" ;;
     *) die "unknown arm $1" ;;
   esac
   printf '%s\n' -c "$CONNECTIONS" -p "$depth"
@@ -233,8 +242,8 @@ perf_profiles() {  # flat profiles of PERF_ARMS, call graphs of PERF_GRAPH_ARM, 
     perf_pid=$!
     "${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$DURATION" --json >/dev/null
     wait "$perf_pid" || true
-    perf report -q -i "$WORK_DIR/perf.data" --no-children --sort dso,symbol --percent-limit 0.3 \
-      >"$base-perf-$arm.txt" 2>/dev/null || true
+    perf report -q -i "$WORK_DIR/perf.data" --no-children --sort dso,symbol --percent-limit 0.3 2>/dev/null |
+      sed -E 's/ {2,}/  /g; s/[ -]+$//' >"$base-perf-$arm.txt" || true
     say "perf profile of $arm: $base-perf-$arm.txt"
   done
   arm=$PERF_GRAPH_ARM
@@ -244,8 +253,8 @@ perf_profiles() {  # flat profiles of PERF_ARMS, call graphs of PERF_GRAPH_ARM, 
   perf_pid=$!
   "${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$DURATION" --json >/dev/null
   wait "$perf_pid" || true
-  perf report -q -i "$WORK_DIR/perf.data" --children --sort symbol --percent-limit 0.5 -g none \
-    >"$base-perf-$arm-inclusive.txt" 2>/dev/null || true
+  perf report -q -i "$WORK_DIR/perf.data" --children --sort symbol --percent-limit 0.5 -g none 2>/dev/null |
+    sed -E 's/ {2,}/  /g; s/[ -]+$//' >"$base-perf-$arm-inclusive.txt" || true
   rm -f "$WORK_DIR/perf.data"
   say "perf call-graph profile of $arm (inclusive): $base-perf-$arm-inclusive.txt"
 }
@@ -296,10 +305,12 @@ for phase, arm in order:
 def add_ratio(name, values, what):
     if values: summary["ratios"].append({"name": name, "what": what, "median_min_max": spread(values), "rounds": len(values)})
 for phase, arm in order:
-    if phase != "raised" or base(arm) != "me": continue
+    if phase != "raised" or base(arm) not in ("me", "me-hot"): continue
     sfx = suffix(arm); shape = sfx[1:] if sfx else f"p{env.get('PIPELINE', '1')}"
-    add_ratio(f"me_over_healthz{sfx}", round_ratios("raised", arm, "healthz" + sfx),
-              f"accepted /api/me ÷ /healthz, {shape} (target ≤ 1.10)")
+    hot = base(arm) == "me-hot"
+    add_ratio(f"{base(arm)}_over_healthz{sfx}", round_ratios("raised", arm, "healthz" + sfx),
+              f"accepted /api/me{' (hot keys)' if hot else ''} ÷ /healthz, {shape}{'' if hot else ' (target ≤ 1.10)'}")
+    if hot: continue
     if by_round("raised", "healthz+key" + sfx):
         add_ratio(f"me_over_healthz_with_key{sfx}", round_ratios("raised", arm, "healthz+key" + sfx),
                   f"accepted /api/me ÷ /healthz with the same key header, {shape}")
@@ -321,6 +332,15 @@ for phase, arm in order:
             m = mix[k]["cpu_us"] / hzd[k]["cpu_us"]; sh429 = mix[k]["share_429"]
             refusal.append(((m - (1 - sh429) * acc_med) / sh429) / acc_med)
         add_ratio(f"refusal_over_acceptance{sfx}", refusal, f"one refusal ÷ one acceptance, {shape} (target ≤ 1.00)")
+    # The same without the /healthz normalisation: absolute CPU per request of the mixed runs
+    # against the median absolute CPU per accepted request of phase "raised".
+    acc_abs = [r["cpu_us"] for r in arm_runs("raised", arm)]
+    if acc_abs:
+        a = med(acc_abs)
+        refusal_abs = [((mix[k]["cpu_us"] - (1 - mix[k]["share_429"]) * a) / mix[k]["share_429"]) / a
+                       for k in sorted(mix) if mix[k]["share_429"] >= 0.05]
+        add_ratio(f"refusal_over_acceptance_absolute{sfx}", refusal_abs,
+                  f"one refusal ÷ one acceptance, {shape}, absolute CPU (no /healthz normalisation)")
 
 def f(x, fmt="{:.2f}"): return "-" if x is None else fmt.format(x)
 print()
@@ -343,7 +363,7 @@ doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%
        "machine": {"cpus": os.cpu_count(), "kernel": sh("uname -r"),
                    "cpu_model": sh("sed -n 's/^model name\\s*: //p' /proc/cpuinfo | head -1")},
        "settings": {k: env.get(k) for k in ("ROUNDS", "DURATION", "WARMUP", "CONNECTIONS", "PIPELINE", "WORKSPACES",
-                                            "KEYS", "RAISED_LIMIT", "RAISED_ARMS", "DEFAULT_ARMS")},
+                                            "KEYS", "RAISED_LIMIT", "RAISED_ARMS", "DEFAULT_ARMS", "HOT_KEYS")},
        "pinning": "warrantd --shards 1 on CPU 0, warrant-bench on CPU 1",
        "summary": summary, "runs": runs}
 with open(out, "w") as fh: json.dump(doc, fh)
@@ -353,7 +373,7 @@ PY
 
 main() {
   mkdir -p "$(dirname "$OUT")"
-  export ROUNDS DURATION WARMUP CONNECTIONS PIPELINE WORKSPACES KEYS RAISED_LIMIT RAISED_ARMS DEFAULT_ARMS
+  export ROUNDS DURATION WARMUP CONNECTIONS PIPELINE WORKSPACES KEYS RAISED_LIMIT RAISED_ARMS DEFAULT_ARMS HOT_KEYS
   start_server
   say "warrantd (pid $SERVER_PID) ready on $BASE; provisioning $WORKSPACES workspaces and $KEYS keys"
   local admin_key
