@@ -50,24 +50,27 @@ TEST_F(WriterGather, EndsAtItsBoundWhenTheProducersDoNotComeBack) {
 }
 
 // The test thread resubmits 4 once it saw the first 4 complete; the writer, gathering for up
-// to 250 ms, is woken by the 4th submit and commits all four as one batch.
+// to a quarter of the first commit (1 s: long enough for a descheduled test thread on a loaded
+// machine), is woken by the 4th submit and commits all four as one batch. The second commit
+// is instant, so the test does not wait out a second bound.
 TEST_F(WriterGather, TheSubmitThatRefillsTheQueueEndsTheWait) {
-  store.set_commit_delay(milliseconds(1000));
+  store.set_commit_delay(milliseconds(4000));
   writer_options options;
-  options.batch_gather_us_max = 60'000'000;  // the quarter-commit (250 ms) bounds it
+  options.batch_gather_us_max = 60'000'000;  // the quarter-commit (1 s) bounds it
   writer w(store, options);
   submit_new(w, 4);
   w.start();
   ASSERT_TRUE(done.wait_for(4));
+  store.set_commit_delay(milliseconds(0));
   submit_new(w, 4);
   ASSERT_TRUE(done.wait_for(8));
   w.stop();
   const writer_stats s = w.stats();
   EXPECT_EQ(s.commits, 2u);
   EXPECT_EQ(s.batch_sizes[bucket_index(4)], 2u);
-  // The wait after the first batch ended refilled; the one after the second (nobody comes)
-  // ended at its bound or at stop().
-  EXPECT_EQ(s.gathers, 2u);
+  // The wait after the first batch ended refilled; after the second (nobody comes) there is
+  // at most a wait of a quarter of an instant commit, ended at its bound or at stop().
+  EXPECT_GE(s.gathers, 1u);
   EXPECT_EQ(s.gather_refills, 1u);
 }
 
