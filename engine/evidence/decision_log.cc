@@ -202,11 +202,14 @@ void decision_log::append(std::size_t shard, const decision_record_view& d) {
 void decision_log::flush(std::size_t shard) {
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
-  for (batch* b = s.returned.exchange(nullptr, std::memory_order_acquire); b != nullptr;) {
-    batch* next = b->link;
-    s.retried.fetch_add(1, std::memory_order_relaxed);
-    s.hold(b);
-    b = next;
+  // Every loop turn comes here: a plain load first keeps the idle case free of RMWs.
+  if (s.returned.load(std::memory_order_relaxed) != nullptr) {
+    for (batch* b = s.returned.exchange(nullptr, std::memory_order_acquire); b != nullptr;) {
+      batch* next = b->link;
+      s.retried.fetch_add(1, std::memory_order_relaxed);
+      s.hold(b);
+      b = next;
+    }
   }
   if (s.open != nullptr && !s.open->empty()) {
     s.hold(s.open);

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "alloc_counter.h"
 #include "storage/record.h"
 #include "storage/writer.h"
 #include "tests/storage/fake_store.h"
@@ -166,6 +167,26 @@ TEST_F(DecisionLog, BatchesAreRecycled) {
     ASSERT_TRUE(eventually([&] { return log.stats().logged == static_cast<std::uint64_t>(3 * (round + 1)); }));
   }
   EXPECT_EQ(_store.committed(storage::table::decisions).size(), 60u);
+}
+
+TEST_F(DecisionLog, AppendingAllocatesNothingOnceWarm) {
+  decision_log& log = make_log(1024, 65536);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(fmt::format("01890f4e-8a6b-7cc3-9d2e-{:012}", i));
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& id : ids) add(log, 0, fmt::format("ws-{}", round), id);
+    log.flush(0);
+    ASSERT_TRUE(eventually([&] { return log.stats().logged == 200u * (round + 1); }));
+  }
+  // The committed batch is back on the shard's free stack, its buffers grown.
+  const std::size_t allocations = test::count_allocations([&] {
+    for (const std::string& id : ids) {
+      if (log.reserve(0, 1)) log.append(0, decision("ws-3", id));
+    }
+  });
+  EXPECT_EQ(allocations, 0u);
+  log.flush(0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 800u; }));
 }
 
 TEST(DecisionLogOptions, PendingBelowBatchIsRefused) {
