@@ -68,14 +68,19 @@ decision_record_view record_of(const principal& who, const policy& p, const eval
   return d;
 }
 
-// Per-shard-thread scratch, grown once and reused (no allocation in steady state).
-struct scratch {
+// Per-shard-thread scratch of the bulk route, grown once and reused (no allocation in
+// steady state).
+struct bulk_scratch {
   std::vector<bulk_item> items;
-  net::byte_buffer results;
+  std::vector<decision_result> decisions;
+  struct id_text {
+    char bytes[uuid_text_bytes];
+  };
+  std::vector<id_text> ids;
   net::byte_buffer record;
 };
-scratch& thread_scratch() {
-  thread_local scratch s;
+bulk_scratch& thread_scratch() {
+  thread_local bulk_scratch s;
   return s;
 }
 
@@ -125,56 +130,44 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
   if (!require_json_content_type(ctx.req, ctx.res)) return;
   const std::size_t shard = ctx.owner.index();
   const policy& p = api.policies.on_shard(shard);
-  scratch& s = thread_scratch();
+  bulk_scratch& s = thread_scratch();
   json_error err;
   const std::size_t cap = bulk_cap(api.options, p, is_ai_agent_key(who));
   if (!parse_bulk_request(ctx.req.body, p, cap, s.items, err)) return answer_request_error(err, ctx.res);
-  const std::size_t evaluated = static_cast<std::size_t>(
-      std::count_if(s.items.begin(), s.items.end(), [](const bulk_item& i) { return i.ok; }));
+  const std::size_t n = s.items.size();
+  const std::size_t evaluated =
+      static_cast<std::size_t>(std::count_if(s.items.begin(), s.items.end(), [](const bulk_item& i) { return i.ok; }));
   if (evaluated > 0 && !api.decisions.reserve(shard, evaluated)) return answer_overloaded(ctx.res);
 
-  const bool debug = debug_requested(ctx.req.query);
-  const std::int64_t now_ms = unix_now_ms();  // one instant for the whole batch
+  // Pass 1: decide every item at one instant and log each decision.
+  const std::int64_t now_ms = unix_now_ms();
+  if (s.decisions.size() < n) s.decisions.resize(n);
+  if (s.ids.size() < n) s.ids.resize(n);
   bulk_summary summary;
-  s.results.clear();
-  decision_result r;
-  for (std::size_t i = 0; i < s.items.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const bulk_item& item = s.items[i];
-    if (i > 0) s.results.push_back(',');
-    s.results.append(R"({"index":)");
-    append_uint(s.results, i);
     if (!item.ok) {
       ++summary.errors;
-      s.results.append(R"(,"status":"error","error":)");
-      append_error_json(s.results, item.error);
-      s.results.push_back('}');
       continue;
     }
+    decision_result& r = s.decisions[i];
     decide_one(api, p, who, item.request, now_ms, r);
     ++summary.by_decision[static_cast<std::size_t>(r.outcome)];
-    char id[uuid_text_bytes];
-    new_uuid_v7_into(id, now_ms);
-    const std::string_view id_view(id, uuid_text_bytes);
-    evaluation_response resp{&r, id_view, item.request.actor, item.request.actor_id, p.version(), now_ms, false};
+    new_uuid_v7_into(s.ids[i].bytes, now_ms);
+    const std::string_view id(s.ids[i].bytes, uuid_text_bytes);
     s.record.clear();
     s.record.push_back('{');
-    append_decision_fields(s.record, resp);
+    append_decision_fields(s.record, {&r, id, item.request.actor, item.request.actor_id, p.version(), now_ms, false});
     s.record.push_back('}');
-    api.decisions.append(shard, record_of(who, p, item.request, r, id_view, now_ms, s.record.view()));
-    s.results.append(R"(,"status":"evaluated",)");
-    if (debug) {
-      resp.debug = true;
-      append_decision_fields(s.results, resp);
-    } else {
-      s.results.append(s.record.view().substr(1, s.record.size() - 2));
-    }
-    s.results.push_back('}');
+    api.decisions.append(shard, record_of(who, p, item.request, r, id, now_ms, s.record.view()));
   }
 
+  // Pass 2: the answer, straight into the response's buffer.
+  const bool debug = debug_requested(ctx.req.query);
   net::byte_buffer& body = ctx.res.body();
   body.clear();
   body.append(R"({"summary":{"total":)");
-  append_uint(body, s.items.size());
+  append_uint(body, n);
   constexpr std::string_view names[4] = {R"(,"allow":)", R"(,"step_up":)", R"(,"limit":)", R"(,"deny":)"};
   for (std::size_t d = 0; d < 4; ++d) {
     body.append(names[d]);
@@ -183,7 +176,22 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
   body.append(R"(,"errors":)");
   append_uint(body, summary.errors);
   body.append(R"(},"results":[)");
-  body.append(s.results.view());
+  for (std::size_t i = 0; i < n; ++i) {
+    const bulk_item& item = s.items[i];
+    if (i > 0) body.push_back(',');
+    body.append(R"({"index":)");
+    append_uint(body, i);
+    if (item.ok) {
+      body.append(R"(,"status":"evaluated",)");
+      const std::string_view id(s.ids[i].bytes, uuid_text_bytes);
+      append_decision_fields(body, {&s.decisions[i], id, item.request.actor, item.request.actor_id, p.version(), now_ms,
+                                    debug});
+    } else {
+      body.append(R"(,"status":"error","error":)");
+      append_error_json(body, item.error);
+    }
+    body.push_back('}');
+  }
   body.append("]}");
 }
 
