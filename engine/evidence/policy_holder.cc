@@ -13,7 +13,7 @@ constexpr std::string_view embedded_source = "embedded";
 std::shared_ptr<const policy> load_initial(const std::string& path) {
   if (path.empty()) return default_policy();
   policy_load_result r = load_policy_file(path);
-  if (!r.ok()) throw std::runtime_error("policy file " + path + ": " + r.error.to_string());
+  if (!r.ok()) throw std::runtime_error("the policy file was rejected: " + r.error.to_string());
   return r.loaded;
 }
 

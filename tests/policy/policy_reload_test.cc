@@ -91,5 +91,18 @@ TEST_F(EmbeddedPolicy, DefaultsAreInForceAndReloadKeepsThem) {
   EXPECT_EQ(body_json(list)["actions"].items.size(), 14u);
 }
 
+TEST(PolicyStartUp, ABadPolicyFileStopsStartUpWithItsLine) {
+  temp_dir dir("warrant-policy");
+  const std::string path = dir.path() + "/policy.yaml";
+  {
+    std::ofstream f(path);
+    f << policy_text("bad", "{action: broken, risk: extreme, allowTier: 0}");
+  }
+  const std::string log = dir.path() + "/stderr";
+  EXPECT_THROW(warrantd_process(dir.path() + "/data", 1, log, {"--policy-file", path}, 20s), std::runtime_error);
+  const std::string text = read_file(log);
+  EXPECT_NE(text.find("the policy file was rejected: line 9, column"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace warrant::test
