@@ -27,10 +27,24 @@ void write_key_file(const std::string& path, const std::string& key) {
   if (!ok) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(err)));
 }
 
+// PRE-MERGE WIRING — replace at the merge of branch `events`: the entity index
+// (engine/evidence/entity_index.h) is the facts source. Until then no entity has any history:
+// every actor is tier 0 with a clean claim status.
+class no_history_facts_source final : public evidence::facts_source {
+ public:
+  bool lookup(std::string_view, std::string_view, evidence::counted_history&, evidence::claim_summary&) const override {
+    return false;
+  }
+};
+
 }  // namespace
 
 app::app(const storage::data_dir& dir, const app_options& options)
     : _data_dir(dir.path()) {
+  // First: a policy file that does not load stops start-up with its line-precise error.
+  _policies = std::make_unique<evidence::policy_holder>(options.policy_file);
+  std::fprintf(stderr, "warrantd: evidence policy %s from %s\n", std::string(_policies->current()->version()).c_str(),
+               options.policy_file.empty() ? "the embedded defaults" : options.policy_file.c_str());
   storage::lmdb_options lo;
   lo.path = _data_dir + "/" + std::string(lmdb_subdir);
   lo.map_size_bytes = options.map_size_bytes;
@@ -55,6 +69,11 @@ app::app(const storage::data_dir& dir, const app_options& options)
   _idempotency = std::make_unique<idempotency::service>(*_store, idempotency::service_options{options.idempotency_ttl_ms});
   _sweeper = std::make_unique<idempotency::sweeper>(*_store, *_writer, *_idempotency, idempotency::sweeper_options{});
   _sweeper->start();
+  _reloader = std::make_unique<evidence::policy_reloader>(*_policies);
+  _decisions = std::make_unique<evidence::decision_log>(*_writer, options.decision_log);
+  _facts = std::make_unique<no_history_facts_source>();  // PRE-MERGE WIRING (see above)
+  _policy_api = std::make_unique<evidence::policy_api>(
+      evidence::policy_api{*_policies, *_reloader, *_decisions, *_facts, *_store, options.policy});
   if (options.enable_test_routes) {
     _test_routes = std::make_unique<idempotency::test_routes>(idempotency::test_routes{*_store, *_writer, *_idempotency});
   }
@@ -74,6 +93,7 @@ app::~app() { stop(); }
 void app::register_routes(net::router& routes) {
   register_identity_routes(routes, *_guard);
   register_admin_routes(routes, *_guard, *_admin);
+  evidence::register_policy_routes(routes, *_guard, *_policy_api);
   if (_test_routes) idempotency::register_test_routes(routes, *_guard, *_test_routes);
 }
 
@@ -89,12 +109,20 @@ void app::attach(net::server& server, net::metrics_registry& metrics, ops_state&
   metrics.add_source([this](net::byte_buffer& out) { render_writer_metrics(out, _writer->stats()); });
   metrics.add_source([this](net::byte_buffer& out) { _guard->render_metrics(out); });
   metrics.add_source([this](net::byte_buffer& out) { _idempotency->render_metrics(out); });
+  metrics.add_source([this](net::byte_buffer& out) { _decisions->render_metrics(out); });
   ops.checks.push_back({"writer", [this] { return _writer->running() && _writer->healthy(); }});
 }
 
 void app::stop() {
+  if (_reloader) _reloader->stop();
+  // The shards have stopped: what they still buffer goes to the writer before it stops.
+  if (_decisions && _writer && _writer->running()) _decisions->flush_stopped();
   if (_sweeper) _sweeper->stop();  // its pending sweep completes first: the writer still runs
   if (_writer) _writer->stop();
+}
+
+net::shard_turn_hook app::shard_turn_hook() {
+  return {[](net::shard& s, void* self) { static_cast<app*>(self)->_decisions->flush(s.index()); }, this};
 }
 
 void render_writer_metrics(net::byte_buffer& out, const storage::writer_stats& s) {

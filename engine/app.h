@@ -12,6 +12,10 @@
 #include <optional>
 #include <string>
 
+#include "engine/evidence/decision_log.h"
+#include "engine/evidence/facts_source.h"
+#include "engine/evidence/policy_holder.h"
+#include "engine/evidence/policy_routes.h"
 #include "engine/guard/guard.h"
 #include "engine/idempotency/service.h"
 #include "engine/idempotency/sweeper.h"
@@ -36,6 +40,10 @@ struct app_options {
   std::int64_t idempotency_ttl_ms = idempotency::ttl_ms_default;
   // POST /v1/test/writes and GET /v1/test/writes/{id}: for tests only (--enable-test-routes).
   bool enable_test_routes = false;
+  // The evidence policy file (--policy-file); empty: the embedded default policy.
+  std::string policy_file;
+  evidence::policy_routes_options policy;
+  evidence::decision_log_options decision_log;
 };
 
 inline constexpr std::string_view bootstrap_key_file = "bootstrap-admin-key";
@@ -49,7 +57,17 @@ class app {
 
   void register_routes(net::router& routes);
   void attach(net::server& server, net::metrics_registry& metrics, ops_state& ops);
+  // Stops the reload worker, hands the decisions the (joined) shards left to the writer, then
+  // stops the sweeper and the writer.
   void stop();
+
+  // Shard threads: called at the end of every loop turn (net::shard_config::turn_end); the
+  // decision log's group-commit point. Set it on the server's shard config before start.
+  net::shard_turn_hook shard_turn_hook();
+  // Main thread (SIGHUP): reloads the policy file; the old policy stays on failure.
+  evidence::policy_reload_result reload_policy() { return _policies->reload(); }
+  evidence::policy_holder& policies() { return *_policies; }
+  evidence::decision_log& decisions() { return *_decisions; }
 
   const recovery_report& recovery() const { return _recovery; }
   // The admin key created on this start (first start on an empty store), else nullopt.
@@ -69,6 +87,11 @@ class app {
   std::unique_ptr<idempotency::service> _idempotency;
   std::unique_ptr<idempotency::sweeper> _sweeper;  // started after the writer, stopped before it
   std::unique_ptr<idempotency::test_routes> _test_routes;  // only with enable_test_routes
+  std::unique_ptr<evidence::policy_holder> _policies;
+  std::unique_ptr<evidence::policy_reloader> _reloader;
+  std::unique_ptr<evidence::decision_log> _decisions;
+  std::unique_ptr<evidence::facts_source> _facts;
+  std::unique_ptr<evidence::policy_api> _policy_api;
   recovery_report _recovery;
   std::optional<std::string> _bootstrap_key;
 };

@@ -301,6 +301,7 @@ void shard::run() {
       if (c.state == conn_state::open) flush(c);
     }
     _flush_list.clear();
+    if (_config.turn_end.run != nullptr) _config.turn_end.run(*this, _config.turn_end.arg);
     if (_stopping && (_open == 0 || _now_ns >= _drain_deadline_ns)) break;
   }
 

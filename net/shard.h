@@ -32,6 +32,16 @@
 
 namespace warrant::net {
 
+class shard;
+
+// Called on the shard thread at the end of every loop turn, after the turn's responses have
+// been handed to the kernel: where a module that buffers per-shard work (the decision log's
+// group commit, engine/evidence/decision_log.h) hands it on. Must not block.
+struct shard_turn_hook {
+  void (*run)(shard& s, void* arg) = nullptr;
+  void* arg = nullptr;
+};
+
 struct shard_config {
   std::size_t connections_max = 10000;
   std::int64_t header_timeout_ms = 10'000;
@@ -47,6 +57,7 @@ struct shard_config {
   std::size_t task_queue_capacity = 16384;
   std::size_t output_pause_bytes = 1 << 20;  // stop reading requests while this much is unsent
   int pin_cpu = -1;                       // >= 0: pin the thread to this CPU
+  shard_turn_hook turn_end;               // optional
 };
 
 // Names a request whose answer comes later (see request_context::defer).
@@ -54,8 +65,6 @@ struct deferred_response {
   std::uint32_t slot = 0;
   std::uint32_t generation = 0;
 };
-
-class shard;
 
 // What a handler sees. Views in `req` and `params` are valid only during the handler call;
 // a handler that defers copies what it needs first.

@@ -43,6 +43,7 @@ bool type_belongs(table t, record_type type) {
     case table::idempotency: return type == record_type::idempotent_response;
     case table::idempotency_expiry: return type == record_type::idempotency_expiry;
     case table::test_writes: return type == record_type::test_write;
+    case table::decisions: return type == record_type::policy_decision;
     case table::meta: return true;
   }
   return false;

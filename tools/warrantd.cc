@@ -3,7 +3,8 @@
 // Reads its configuration (flags > WARRANT_* environment > --config file > defaults),
 // claims the data directory, builds the routes, starts the shards, prints one ready line on
 // stdout, then waits for signals on the main thread: SIGTERM/SIGINT drain and exit 0 (a
-// second one exits at once with status 1).
+// second one exits at once with status 1); SIGHUP reloads the evidence policy file (on this
+// thread: the shards never parse it; a bad file keeps the running policy).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <pthread.h>
@@ -87,6 +88,18 @@ void add_options(CLI::App& app, options& o) {
   app.add_flag("--enable-test-routes", o.engine.enable_test_routes,
                "Serve the /v1/test/* routes (FOR TESTS ONLY: they store arbitrary JSON)")
       ->envname("WARRANT_ENABLE_TEST_ROUTES");
+  app.add_option("--policy-file", o.engine.policy_file,
+                 "Evidence policy file (YAML, docs/policy-file.md); default: the embedded defaults. SIGHUP reloads it")
+      ->envname("WARRANT_POLICY_FILE");
+  app.add_option("--bulk-max", o.engine.policy.bulk_max,
+                 "Items per POST /v1/policy/evaluate/bulk, at most (the policy's caps.bulkMax may lower it)")
+      ->envname("WARRANT_BULK_MAX")->check(CLI::Range(1u, engine::evidence::bulk_items_hard_max))->capture_default_str();
+  app.add_option("--decision-log-batch-max", o.engine.decision_log.batch_decisions_max,
+                 "Decisions per decision-log batch before a shard hands it to the writer mid-turn")
+      ->envname("WARRANT_DECISION_LOG_BATCH_MAX")->check(CLI::Range(1, 65536))->capture_default_str();
+  app.add_option("--decision-log-pending-max", o.engine.decision_log.shard_pending_max,
+                 "Decisions per shard answered but not yet committed; beyond: 503 OVERLOADED")
+      ->envname("WARRANT_DECISION_LOG_PENDING_MAX")->check(CLI::Range(1, 10'000'000))->capture_default_str();
   app.add_option("--auth-failures-per-minute", o.engine.guard.auth_failures_per_minute,
                  "Failed authentications per client address per minute before 429 (0: no limit)")
       ->envname("WARRANT_AUTH_FAILURES_PER_MINUTE")
@@ -105,7 +118,14 @@ int serve(net::server& server, engine::ops_state& ops, engine::app& engine_app) 
     int sig = 0;
     sigwait(&set, &sig);
     if (sig == SIGHUP) {
-      std::fprintf(stderr, "warrantd: SIGHUP: nothing to reload yet\n");
+      const engine::evidence::policy_reload_result r = engine_app.reload_policy();
+      if (r.ok) {
+        std::fprintf(stderr, "warrantd: SIGHUP: policy %s in force (was %s), from %s\n", r.version.c_str(),
+                     r.previous_version.c_str(), r.source.c_str());
+      } else {
+        std::fprintf(stderr, "warrantd: SIGHUP: policy file %s rejected, keeping %s: %s\n", r.source.c_str(),
+                     r.version.c_str(), r.error.to_string().c_str());
+      }
       continue;
     }
     if (sig == SIGTERM || sig == SIGINT) break;
@@ -175,6 +195,7 @@ int main(int argc, char** argv) {
     net::metrics_registry metrics(routes, opts.server.shards);
     ops.metrics = &metrics;
 
+    opts.server.shard.turn_end = engine_app.shard_turn_hook();  // the decision log's group-commit point
     net::server server(opts.server, routes, metrics);
     server.start();
     engine_app.attach(server, metrics, ops);

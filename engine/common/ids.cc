@@ -46,7 +46,7 @@ std::uint64_t next_id_stamp(std::uint64_t ms, std::uint64_t random_start) {
 
 }  // namespace
 
-std::string new_uuid_v7(std::int64_t unix_ms) {
+void new_uuid_v7_into(char (&out)[uuid_text_bytes], std::int64_t unix_ms) {
   unsigned char b[16];
   random_bytes(b + 6, 10);
   const std::uint64_t stamp =
@@ -57,14 +57,18 @@ std::string new_uuid_v7(std::int64_t unix_ms) {
   b[7] = static_cast<unsigned char>(stamp & 0xff);                  // counter bits 7..0
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));          // variant 10
   static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  std::size_t n = 0;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(hex[b[i] >> 4]);
-    out.push_back(hex[b[i] & 0xf]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[n++] = '-';
+    out[n++] = hex[b[i] >> 4];
+    out[n++] = hex[b[i] & 0xf];
   }
-  return out;
+}
+
+std::string new_uuid_v7(std::int64_t unix_ms) {
+  char buf[uuid_text_bytes];
+  new_uuid_v7_into(buf, unix_ms);
+  return std::string(buf, uuid_text_bytes);
 }
 
 bool is_uuid(std::string_view s) {

@@ -19,6 +19,9 @@ std::int64_t unix_now_ms();
 // process made before it.
 std::string new_uuid_v7();
 std::string new_uuid_v7(std::int64_t unix_ms);
+// The same into a caller's buffer (no allocation; hot paths).
+inline constexpr std::size_t uuid_text_bytes = 36;
+void new_uuid_v7_into(char (&out)[uuid_text_bytes], std::int64_t unix_ms);
 bool is_uuid(std::string_view s);
 
 // "2026-05-20T10:00:00.000Z"

@@ -28,6 +28,17 @@ constexpr std::array route_table{
     route_access{http_method::get, "/v1/admin/workspaces/{id}/keys", platform_admin_of_default},
     route_access{http_method::post, "/v1/admin/workspaces/{id}/keys/{key_id}/revoke", platform_admin_of_default},
     route_access{http_method::put, "/v1/admin/workspaces/{id}/limits", platform_admin_of_default},
+    route_access{http_method::post, "/v1/admin/policy/reload", platform_admin_of_default},
+    // Evidence policy (spec/evidence.md "Policy"): any valid key of a workspace evaluates for
+    // that workspace and reads its own decisions; the seed also shows the routes unprefixed.
+    route_access{http_method::post, "/v1/policy/evaluate", any_valid_key},
+    route_access{http_method::post, "/policy/evaluate", any_valid_key},
+    route_access{http_method::post, "/v1/policy/evaluate/bulk", any_valid_key},
+    route_access{http_method::post, "/policy/evaluate/bulk", any_valid_key},
+    route_access{http_method::get, "/v1/policy/actions", any_valid_key},
+    route_access{http_method::get, "/policy/actions", any_valid_key},
+    route_access{http_method::get, "/v1/policy/actions/{action}", any_valid_key},
+    route_access{http_method::get, "/v1/policy/decisions/{id}", any_valid_key},
 };
 
 // ---- scopes and roles ---------------------------------------------------------------------

@@ -1,0 +1,285 @@
+#include "engine/evidence/decision_log.h"
+
+#include <fmt/format.h>
+
+#include <cassert>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+#include "storage/record.h"
+
+namespace warrant::engine::evidence {
+
+// One writer command: the encoded decisions of one shard's batch, as (key, value) ranges of
+// one string. Recycled through its shard's free stack once committed, so a shard in steady
+// state allocates nothing per decision.
+class decision_log::batch final : public storage::command {
+ public:
+  struct entry {
+    std::uint32_t key_offset;
+    std::uint32_t key_bytes;
+    std::uint32_t value_offset;
+    std::uint32_t value_bytes;
+  };
+
+  batch(decision_log::shard_state& owner, std::size_t entries_reserved) : _owner(owner) {
+    entries.reserve(entries_reserved);
+  }
+
+  storage::apply_status apply(storage::write_txn& txn, storage::log_appender&) override {
+    for (const entry& e : entries) {
+      const std::string_view key(data.data() + e.key_offset, e.key_bytes);
+      const std::string_view value(data.data() + e.value_offset, e.value_bytes);
+      // Correlation ids are fresh UUIDv7s: a put never replaces another decision. A batch
+      // submitted again after a failed commit wrote nothing the first time.
+      if (txn.put(storage::table::decisions, key, value) != storage::errc::ok) break;  // the writer fails the batch
+    }
+    return storage::apply_status::applied;
+  }
+
+  void complete(storage::outcome result) override;
+
+  bool empty() const { return entries.empty(); }
+  void clear() {
+    data.clear();
+    entries.clear();
+  }
+
+  std::string data;
+  std::vector<entry> entries;
+  batch* link = nullptr;  // held list, returned stack, free stack
+
+ private:
+  decision_log::shard_state& _owner;
+};
+
+struct alignas(64) decision_log::shard_state {
+  // Shard thread only.
+  batch* open = nullptr;
+  batch* held_head = nullptr;  // waiting to be submitted, oldest first
+  batch* held_tail = nullptr;
+  batch* spare = nullptr;      // recycled batches taken from `free`
+  std::string payload;         // scratch for one record's payload
+  std::size_t entries_reserved = 0;
+
+  // Writer thread -> shard: batches whose commit failed, and committed batches to reuse.
+  alignas(64) std::atomic<batch*> returned{nullptr};
+  std::atomic<batch*> free{nullptr};
+
+  // Counters. pending: + by the shard at reserve, - by the writer at commit.
+  alignas(64) std::atomic<std::uint64_t> pending{0};
+  std::atomic<std::uint64_t> logged{0};
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> refused_total{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::uint64_t> dropped{0};
+
+  void hold(batch* b) {
+    b->link = nullptr;
+    if (held_tail) held_tail->link = b; else held_head = b;
+    held_tail = b;
+  }
+  batch* unhold() {
+    batch* b = held_head;
+    held_head = b->link;
+    if (held_head == nullptr) held_tail = nullptr;
+    b->link = nullptr;
+    return b;
+  }
+  void hold_front(batch* b) {
+    b->link = held_head;
+    held_head = b;
+    if (held_tail == nullptr) held_tail = b;
+  }
+};
+
+namespace {
+
+template <typename T>
+void push_stack(std::atomic<T*>& stack, T* item) {
+  item->link = stack.load(std::memory_order_relaxed);
+  while (!stack.compare_exchange_weak(item->link, item, std::memory_order_release, std::memory_order_relaxed)) {
+  }
+}
+
+}  // namespace
+
+void decision_log::batch::complete(storage::outcome result) {
+  if (result == storage::outcome::committed) {
+    const std::size_t n = entries.size();
+    _owner.logged.fetch_add(n, std::memory_order_relaxed);
+    _owner.batches.fetch_add(1, std::memory_order_relaxed);
+    _owner.pending.fetch_sub(n, std::memory_order_relaxed);
+    clear();
+    push_stack(_owner.free, this);
+  } else {
+    // Nothing of the batch was written (storage failure): back to the shard, to try again.
+    push_stack(_owner.returned, this);
+  }
+}
+
+decision_log::decision_log(storage::writer& writer, const decision_log_options& options)
+    : _writer(writer), _options(options), _shards(std::make_unique<shard_state[]>(decision_log_shards_max)) {
+  if (_options.batch_decisions_max == 0 || _options.shard_pending_max < _options.batch_decisions_max) {
+    throw std::invalid_argument("--decision-log-pending-max must be at least --decision-log-batch-max (>= 1)");
+  }
+  for (std::size_t i = 0; i < decision_log_shards_max; ++i) _shards[i].entries_reserved = _options.batch_decisions_max;
+}
+
+decision_log::~decision_log() {
+  std::uint64_t lost = 0;
+  auto release = [&lost](batch* b) {
+    while (b != nullptr) {
+      batch* next = b->link;
+      lost += b->entries.size();
+      delete b;
+      b = next;
+    }
+  };
+  for (std::size_t i = 0; i < decision_log_shards_max; ++i) {
+    shard_state& s = _shards[i];
+    if (s.open) {
+      s.open->link = nullptr;
+      release(s.open);
+    }
+    release(s.held_head);
+    release(s.returned.exchange(nullptr));
+    release(s.free.exchange(nullptr));
+    release(s.spare);
+  }
+  if (lost > 0) {
+    std::fprintf(stderr, "warrantd: %llu logged decisions could not be written before shutdown\n",
+                 static_cast<unsigned long long>(lost));
+    _shards[0].dropped.fetch_add(lost, std::memory_order_relaxed);
+  }
+}
+
+bool decision_log::reserve(std::size_t shard, std::size_t n) {
+  assert(shard < decision_log_shards_max);
+  shard_state& s = _shards[shard];
+  const std::uint64_t pending = s.pending.load(std::memory_order_relaxed);
+  if (pending + n > _options.shard_pending_max) {
+    s.refused_total.fetch_add(n, std::memory_order_relaxed);
+    return false;
+  }
+  s.pending.fetch_add(n, std::memory_order_relaxed);
+  return true;
+}
+
+void decision_log::append(std::size_t shard, const decision_record_view& d) {
+  assert(shard < decision_log_shards_max);
+  shard_state& s = _shards[shard];
+  if (s.open == nullptr) {
+    if (s.spare == nullptr) s.spare = s.free.exchange(nullptr, std::memory_order_acquire);
+    if (s.spare != nullptr) {
+      s.open = s.spare;
+      s.spare = s.spare->link;
+      s.open->link = nullptr;
+    } else {
+      s.open = new batch(s, s.entries_reserved);
+    }
+  }
+  batch& b = *s.open;
+  batch::entry e{};
+  e.key_offset = static_cast<std::uint32_t>(b.data.size());
+  append_decision_key(b.data, d.workspace_id, d.correlation_id);
+  e.key_bytes = static_cast<std::uint32_t>(b.data.size() - e.key_offset);
+  s.payload.clear();
+  encode_decision_payload(s.payload, d);
+  e.value_offset = static_cast<std::uint32_t>(b.data.size());
+  storage::encode_record(b.data, storage::record_type::policy_decision, s.payload);
+  e.value_bytes = static_cast<std::uint32_t>(b.data.size() - e.value_offset);
+  b.entries.push_back(e);
+  if (b.entries.size() >= _options.batch_decisions_max) {
+    s.hold(s.open);
+    s.open = nullptr;
+    if (_writer.healthy()) submit_held(s, false);
+  }
+}
+
+void decision_log::flush(std::size_t shard) {
+  assert(shard < decision_log_shards_max);
+  shard_state& s = _shards[shard];
+  // Every loop turn comes here: a plain load first keeps the idle case free of RMWs.
+  if (s.returned.load(std::memory_order_relaxed) != nullptr) {
+    for (batch* b = s.returned.exchange(nullptr, std::memory_order_acquire); b != nullptr;) {
+      batch* next = b->link;
+      s.retried.fetch_add(1, std::memory_order_relaxed);
+      s.hold(b);
+      b = next;
+    }
+  }
+  if (s.open != nullptr && !s.open->empty()) {
+    s.hold(s.open);
+    s.open = nullptr;
+  }
+  // While the writer is unhealthy its commits fail: keep the batches (back-pressure builds)
+  // rather than spin them through failing commits.
+  if (s.held_head != nullptr && _writer.healthy()) submit_held(s, false);
+}
+
+void decision_log::submit_held(shard_state& s, bool wait_for_room) {
+  int waits = 0;
+  while (s.held_head != nullptr) {
+    batch* b = s.unhold();
+    const storage::errc e = _writer.submit(b);
+    if (e == storage::errc::ok) continue;  // the writer owns it until complete()
+    s.hold_front(b);
+    if (e == storage::errc::queue_full) s.retried.fetch_add(1, std::memory_order_relaxed);
+    // Shutdown only: the queue drains quickly, wait for room (bounded, 10 s).
+    if (!wait_for_room || e != storage::errc::queue_full || ++waits > 10'000) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void decision_log::flush_stopped() {
+  for (std::size_t i = 0; i < decision_log_shards_max; ++i) {
+    shard_state& s = _shards[i];
+    for (batch* b = s.returned.exchange(nullptr, std::memory_order_acquire); b != nullptr;) {
+      batch* next = b->link;
+      s.hold(b);
+      b = next;
+    }
+    if (s.open != nullptr && !s.open->empty()) {
+      s.hold(s.open);
+      s.open = nullptr;
+    }
+    submit_held(s, true);
+  }
+}
+
+decision_log_stats decision_log::stats() const {
+  decision_log_stats out;
+  for (std::size_t i = 0; i < decision_log_shards_max; ++i) {
+    const shard_state& s = _shards[i];
+    out.logged += s.logged.load(std::memory_order_relaxed);
+    out.refused += s.refused_total.load(std::memory_order_relaxed);
+    out.dropped += s.dropped.load(std::memory_order_relaxed);
+    out.retried += s.retried.load(std::memory_order_relaxed);
+    out.pending += s.pending.load(std::memory_order_relaxed);
+    out.batches += s.batches.load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+void decision_log::render_metrics(net::byte_buffer& out) const {
+  const decision_log_stats s = stats();
+  out.append(fmt::format(
+      "# HELP warrant_decisions_logged_total Policy decisions committed to the decision log.\n"
+      "# TYPE warrant_decisions_logged_total counter\nwarrant_decisions_logged_total {}\n"
+      "# HELP warrant_decisions_refused_total Policy decisions refused with 503 OVERLOADED (decision log back-pressure).\n"
+      "# TYPE warrant_decisions_refused_total counter\nwarrant_decisions_refused_total {}\n"
+      "# HELP warrant_decision_log_dropped_total Answered decisions never written to the log (must stay 0).\n"
+      "# TYPE warrant_decision_log_dropped_total counter\nwarrant_decision_log_dropped_total {}\n"
+      "# HELP warrant_decision_log_retries_total Decision batches submitted again (writer queue full or failed commit).\n"
+      "# TYPE warrant_decision_log_retries_total counter\nwarrant_decision_log_retries_total {}\n"
+      "# HELP warrant_decision_log_batches_total Decision batches committed.\n"
+      "# TYPE warrant_decision_log_batches_total counter\nwarrant_decision_log_batches_total {}\n"
+      "# HELP warrant_decision_log_pending Decisions answered and not yet committed.\n"
+      "# TYPE warrant_decision_log_pending gauge\nwarrant_decision_log_pending {}\n",
+      s.logged, s.refused, s.dropped, s.retried, s.batches, s.pending));
+}
+
+}  // namespace warrant::engine::evidence

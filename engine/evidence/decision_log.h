@@ -1,0 +1,98 @@
+// engine/evidence/decision_log.h: every policy decision appended durably, group committed.
+//
+// What it is for: `POST /v1/policy/evaluate` (and the bulk route) answer at once, on the shard,
+// without waiting for a commit; the decision goes to this log, which may trail the answer by
+// a bounded window and never drops one silently (spec/evidence.md "Policy";
+// docs/operations.md, "Decision log").
+//
+// How: each shard appends its decisions (already encoded as LMDB key + record) to its own
+// open batch. A batch is handed to the storage writer as ONE command when the shard's loop
+// turn ends (net::shard_turn_hook: every decision of a turn shares one command) or as soon as
+// it holds `batch_decisions_max`. The writer commits it in its group commit with everything
+// else. The lag is therefore: the rest of the loop turn (microseconds; the answer has already
+// gone to the kernel) + the writer's queue + one commit.
+//
+// Back-pressure: a shard counts its decisions not yet committed (buffered, queued, in a
+// failed batch awaiting retry). `reserve(n)` refuses when that count would pass
+// `shard_pending_max`: the route answers 503 OVERLOADED with Retry-After and decides
+// nothing — a decision the client never saw is not one to log. Nothing that was answered is
+// ever dropped: a batch the writer's queue refuses stays with its shard and is submitted again
+// next turn; a batch whose commit failed (EIO, full map) comes back to its shard and is
+// submitted again once the writer is healthy. At shutdown, after the shards have stopped,
+// `flush_stopped` submits what is left before the writer stops.
+// `warrant_decision_log_dropped_total` counts decisions lost anyway (a batch still unwritten
+// when the log is destroyed) and must stay 0.
+//
+// Threading: `reserve`, `append`, `flush` on shard `i`'s thread for shard i's state only;
+// the batch commands' apply/complete on the writer thread (they hand batches back through two
+// lock-free stacks per shard); `flush_stopped` on the main thread once the shards have been
+// joined; `stats`/`render_metrics` any thread (relaxed counters). The log must outlive the
+// writer's processing of its batches (stop the writer before destroying it).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/evidence/decision_record.h"
+#include "net/byte_buffer.h"
+#include "storage/writer.h"
+
+namespace warrant::engine::evidence {
+
+inline constexpr std::size_t decision_log_shards_max = 1024;  // = warrantd's --shards maximum
+
+struct decision_log_options {
+  // A shard hands its open batch to the writer when it holds this many decisions (and at the
+  // end of every loop turn in any case).
+  std::size_t batch_decisions_max = 1024;
+  // Decisions of one shard not yet committed; beyond: 503 OVERLOADED.
+  std::size_t shard_pending_max = 65536;
+};
+
+struct decision_log_stats {
+  std::uint64_t logged = 0;    // committed
+  std::uint64_t refused = 0;   // decisions refused by back-pressure (503 OVERLOADED)
+  std::uint64_t dropped = 0;   // answered but never committed: must stay 0
+  std::uint64_t retried = 0;   // batches submitted again (queue full or failed commit)
+  std::uint64_t pending = 0;   // not yet committed, now
+  std::uint64_t batches = 0;   // batches committed
+};
+
+class decision_log {
+ public:
+  // Throws std::invalid_argument unless 1 <= batch_decisions_max <= shard_pending_max.
+  decision_log(storage::writer& writer, const decision_log_options& options);
+  ~decision_log();
+  decision_log(const decision_log&) = delete;
+  decision_log& operator=(const decision_log&) = delete;
+
+  // Shard thread: room for `n` decisions, or false (back-pressure; counted as refused).
+  bool reserve(std::size_t shard, std::size_t n);
+  // Shard thread, after a successful reserve: one decision into the shard's open batch.
+  void append(std::size_t shard, const decision_record_view& d);
+  // Shard thread, end of loop turn: submits the open batch and any batch waiting for a retry.
+  void flush(std::size_t shard);
+  // Main thread, after every shard has stopped and before the writer stops: submits every
+  // shard's remaining batches, waiting (bounded) for room in the writer's queue.
+  void flush_stopped();
+
+  decision_log_stats stats() const;
+  void render_metrics(net::byte_buffer& out) const;
+  const decision_log_options& options() const { return _options; }
+
+  class batch;  // a storage::command holding encoded decisions (decision_log.cc)
+
+ private:
+  struct shard_state;
+  void submit_held(shard_state& s, bool wait_for_room);
+  friend class batch;
+
+  storage::writer& _writer;
+  const decision_log_options _options;
+  std::unique_ptr<shard_state[]> _shards;
+};
+
+}  // namespace warrant::engine::evidence

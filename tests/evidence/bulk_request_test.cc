@@ -1,0 +1,80 @@
+// engine/evidence/bulk_request.*: the bulk body: item isolation (one bad item never fails the
+// batch), the cap counted before any item is read, and the whole-body errors.
+#include "engine/evidence/bulk_request.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/evidence/default_policy.h"
+
+namespace warrant::engine::evidence {
+namespace {
+
+class BulkRequest : public ::testing::Test {
+ protected:
+  bool parse(std::string_view body, std::size_t cap = 100) { return parse_bulk_request(body, *_p, cap, items, err); }
+  std::shared_ptr<const policy> _p = default_policy();
+  std::vector<bulk_item> items;
+  json_error err;
+};
+
+TEST_F(BulkRequest, EachItemStandsAlone) {
+  ASSERT_TRUE(parse(R"({"evaluations":[
+      {"actor":{"type":"human","id":"a"},"action":"account.login"},
+      {"actor":{"id":"b"},"action":"no.such.action"},
+      {"action":"data.export"},
+      42,
+      {"actor_id":"e","action":"data.export_pii","bogus":1},
+      {"actor_id":"f","action":"payout.request","context":{"x":[1,2,{"y":null}]}}]})"))
+      << err.message;
+  ASSERT_EQ(items.size(), 6u);
+  EXPECT_TRUE(items[0].ok);
+  EXPECT_EQ(items[0].request.actor_id, "a");
+  EXPECT_EQ(items[0].request.action->name, "account.login");
+  EXPECT_FALSE(items[1].ok);
+  EXPECT_EQ(items[1].error.code, "UNKNOWN_ACTION");
+  EXPECT_NE(items[1].error.hint.find("GET /v1/policy/actions"), std::string::npos);
+  EXPECT_FALSE(items[2].ok);
+  EXPECT_EQ(items[2].error.code, "") << "the seed's missing-actor error has no code";
+  EXPECT_EQ(items[2].error.message, missing_actor_id_message);
+  EXPECT_FALSE(items[3].ok);
+  EXPECT_EQ(items[3].error.code, "VALIDATION_ERROR");
+  EXPECT_FALSE(items[4].ok);
+  EXPECT_EQ(items[4].error.code, "UNKNOWN_FIELD");
+  EXPECT_TRUE(items[5].ok) << items[5].error.message;
+  EXPECT_EQ(items[5].request.actor_id, "f");
+}
+
+TEST_F(BulkRequest, TheCapIsCheckedBeforeAnyItem) {
+  std::string body = R"({"evaluations":[)";
+  for (int i = 0; i < 4; ++i) body += std::string(i ? "," : "") + R"({"actor_id":"x","action":"nope"})";
+  body += "]}";
+  EXPECT_TRUE(parse(body, 4));
+  EXPECT_FALSE(parse(body, 3));
+  EXPECT_EQ(err.code, "BULK_LIMIT_EXCEEDED");
+  EXPECT_NE(err.message.find("at most 3"), std::string::npos) << err.message;
+  EXPECT_TRUE(items.empty());
+}
+
+TEST_F(BulkRequest, WholeBodyErrors) {
+  EXPECT_FALSE(parse(R"({"evaluations":[]})"));
+  EXPECT_EQ(err.code, "VALIDATION_ERROR");
+  EXPECT_FALSE(parse(R"({})"));
+  EXPECT_EQ(err.code, "VALIDATION_ERROR");
+  EXPECT_FALSE(parse(R"({"evaluations":null})"));
+  EXPECT_EQ(err.code, "VALIDATION_ERROR");
+  EXPECT_FALSE(parse(R"({"evaluations":{}})"));
+  EXPECT_EQ(err.code, "VALIDATION_ERROR");
+  EXPECT_FALSE(parse(R"({"evaluations":[{"actor_id":"a","action":"account.login"}],"extra":1})"));
+  EXPECT_EQ(err.code, "UNKNOWN_FIELD");
+  EXPECT_FALSE(parse(R"({"evaluations":[{"actor_id":"a","action":"account.login"}],"evaluations":[]})"));
+  EXPECT_EQ(err.code, "VALIDATION_ERROR");
+  EXPECT_FALSE(parse(R"({"evaluations":[{"actor_id":"a","action":"account.login"},{"actor_id":]})"));
+  EXPECT_EQ(err.code, "INVALID_JSON");
+  EXPECT_FALSE(parse(R"([1,2])"));
+  EXPECT_EQ(err.code, "INVALID_JSON");
+  EXPECT_FALSE(parse(R"({"evaluations":[{"actor_id":"a","action":"account.login"}]} trailing)"));
+  EXPECT_EQ(err.code, "INVALID_JSON");
+}
+
+}  // namespace
+}  // namespace warrant::engine::evidence
