@@ -16,8 +16,11 @@ namespace warrant::storage {
 //   idempotency         stored responses of idempotent writes (engine/idempotency/record.h)
 //   idempotency_expiry  be64 expiry + idempotency key: the sweeper's expiry-ordered index
 //   test_writes         the test route family's records (--enable-test-routes only)
-enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency, idempotency_expiry, test_writes };
-inline constexpr std::size_t table_count = 7;
+//   events              evidence events, `<workspace id> 0x00 <inverted event uuid>` (engine/evidence/event.h)
+//   claims              evidence claims, `<identity namespace> 0x00 <inverted claim uuid>` (engine/evidence/claim.h)
+enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency, idempotency_expiry, test_writes,
+                                 events, claims };
+inline constexpr std::size_t table_count = 9;
 std::string_view table_name(table t);
 
 enum class errc : std::uint8_t {

@@ -43,6 +43,8 @@ bool type_belongs(table t, record_type type) {
     case table::idempotency: return type == record_type::idempotent_response;
     case table::idempotency_expiry: return type == record_type::idempotency_expiry;
     case table::test_writes: return type == record_type::test_write;
+    case table::events: return type == record_type::event;
+    case table::claims: return type == record_type::claim;
     case table::meta: return true;
   }
   return false;
