@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "engine/evidence/default_policy.h"
 #include "engine/guard/identity_routes.h"
 #include "engine/tenancy/commands.h"
 
@@ -47,8 +48,19 @@ app::app(const storage::data_dir& dir, const app_options& options)
                static_cast<unsigned long long>(_recovery.log_records),
                static_cast<unsigned long long>(_recovery.last_sequence), _recovery.seconds * 1000);
 
+  _evidence_recovery = evidence::rebuild_entity_index(*_store, _entities);
+  std::fprintf(stderr,
+               "warrantd: rebuilt the entity index: %zu entities from %zu events and %zu claims in %.3f ms (%zu bytes "
+               "in memory)\n",
+               _evidence_recovery.entities, _evidence_recovery.events, _evidence_recovery.claims,
+               _evidence_recovery.seconds * 1000, _entities.memory_bytes());
+  _policy.store(evidence::default_policy());
+
   _writer = std::make_unique<storage::writer>(*_store, options.writer);
-  _writer->set_after_publish([this] { _tenancy.publish(); });
+  _writer->set_after_publish([this] {
+    _tenancy.publish();
+    _entities.reclaim();  // slot tables retired by growth, once the shards have moved on
+  });
   _writer->start();
   _guard = std::make_unique<engine::guard>(_tenancy, options.guard);
   _admin = std::make_unique<admin_api>(admin_api{_tenancy, *_writer});
@@ -58,6 +70,9 @@ app::app(const storage::data_dir& dir, const app_options& options)
   if (options.enable_test_routes) {
     _test_routes = std::make_unique<idempotency::test_routes>(idempotency::test_routes{*_store, *_writer, *_idempotency});
   }
+
+  _evidence = std::make_unique<evidence::evidence_api>(
+      evidence::evidence_api{*_store, *_writer, *_idempotency, _entities, _policy});
 
   const std::string key_path = _data_dir + "/" + std::string(bootstrap_key_file);
   _bootstrap_key = bootstrap_default_workspace(*_writer, _tenancy,
@@ -75,17 +90,20 @@ void app::register_routes(net::router& routes) {
   register_identity_routes(routes, *_guard);
   register_admin_routes(routes, *_guard, *_admin);
   if (_test_routes) idempotency::register_test_routes(routes, *_guard, *_test_routes);
+  evidence::register_evidence_routes(routes, *_guard, *_evidence);
 }
 
 void app::attach(net::server& server, net::metrics_registry& metrics, ops_state& ops) {
   // Runs on the writer thread, which starts using it at its next publish.
-  _tenancy.set_sampler([&server](std::vector<reader_turn>& out) {
+  auto sampler = [&server](std::vector<reader_turn>& out) {
     out.clear();
     for (std::size_t i = 0; i < server.shard_count(); ++i) {
       const net::shard& s = server.shard_at(i);
       out.push_back({s.turns(), s.running()});
     }
-  });
+  };
+  _tenancy.set_sampler(sampler);
+  _entities.set_sampler(sampler);
   metrics.add_source([this](net::byte_buffer& out) { render_writer_metrics(out, _writer->stats()); });
   metrics.add_source([this](net::byte_buffer& out) { _guard->render_metrics(out); });
   metrics.add_source([this](net::byte_buffer& out) { _idempotency->render_metrics(out); });
