@@ -210,9 +210,10 @@ void entity_index::transition_claim(const entity_id& id, claim_state from, claim
 }
 
 std::uint32_t entity_index::workspace_ordinal(std::string_view workspace_id) {
-  const auto [it, inserted] =
-      _ordinals.try_emplace(std::string(workspace_id), static_cast<std::uint32_t>(_ordinals.size()));
-  return it->second;
+  if (const auto it = _ordinals.find(workspace_id); it != _ordinals.end()) return it->second;  // no allocation
+  const auto ordinal = static_cast<std::uint32_t>(_ordinals.size());
+  _ordinals.emplace(std::string(workspace_id), ordinal);
+  return ordinal;
 }
 
 std::size_t entity_index::memory_bytes() const {

@@ -114,7 +114,8 @@ class entity_index {
   // Any thread (approximate while the writer runs).
   std::size_t size() const { return _published_size.load(std::memory_order_relaxed); }
   std::size_t slot_count() const;
-  // Entries (allocated chunks), slots, directory and the writer's partner side table.
+  // Writer thread (or start-up): entries (allocated chunks), slots, directory and the
+  // writer's partner side table.
   std::size_t memory_bytes() const;
   // Writer thread: calls f(id, facts) for every entity (tests, verification).
   template <typename F>
@@ -141,7 +142,11 @@ class entity_index {
   std::atomic<std::size_t> _published_size{0};
   std::size_t _chunks_allocated = 0;  // writer
   std::atomic<std::size_t> _slot_count{0};
-  std::unordered_map<std::string, std::uint32_t> _ordinals;                  // writer
+  struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, name_hash, std::equal_to<>> _ordinals;  // writer
   std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> _partner_overflow;  // writer: entry → more ordinals
 };
 

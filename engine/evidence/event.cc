@@ -162,8 +162,13 @@ std::string encode_event(const event_record& e) {
   return f.take();
 }
 
-std::optional<event_record> decode_event(std::string_view payload) {
-  event_record e;
+bool decode_event(std::string_view payload, event_record& e) {
+  e.id.clear();
+  e.workspace_id.clear();
+  e.occurred_at_ms = e.received_at_ms = 0;
+  e.level = significance::normal;
+  e.actor = event_actor::unknown;
+  e.batch = batch_type::live;
   bool have_entity = false;
   bool have_type = false;
   field_reader r(payload);
@@ -176,18 +181,18 @@ std::optional<event_record> decode_event(std::string_view payload) {
   };
   while (r.next(tag, v)) {
     switch (tag) {
-      case tag_id: e.id = v; break;
-      case tag_workspace_id: e.workspace_id = v; break;
+      case tag_id: e.id.assign(v); break;
+      case tag_workspace_id: e.workspace_id.assign(v); break;
       case tag_entity_id: {
         const auto id = entity_id_from_bytes(v);
-        if (!id) return std::nullopt;
+        if (!id) return false;
         e.entity = *id;
         have_entity = true;
         break;
       }
       case tag_event_type: {
         const auto t = find_event_type(v);
-        if (!t) return std::nullopt;
+        if (!t) return false;
         e.type = *t;
         have_type = true;
         break;
@@ -195,32 +200,37 @@ std::optional<event_record> decode_event(std::string_view payload) {
       case tag_occurred_at:
       case tag_received_at: {
         const auto n = field_reader::as_u64(v);
-        if (!n) return std::nullopt;
+        if (!n) return false;
         (tag == tag_occurred_at ? e.occurred_at_ms : e.received_at_ms) = static_cast<std::int64_t>(*n);
         break;
       }
       case tag_significance: {
         const auto n = small(2);
-        if (!n) return std::nullopt;
+        if (!n) return false;
         e.level = static_cast<significance>(*n);
         break;
       }
       case tag_actor_type: {
         const auto n = small(2);
-        if (!n) return std::nullopt;
+        if (!n) return false;
         e.actor = static_cast<event_actor>(*n);
         break;
       }
       case tag_batch_type: {
         const auto n = small(1);
-        if (!n) return std::nullopt;
+        if (!n) return false;
         e.batch = static_cast<batch_type>(*n);
         break;
       }
       default: break;
     }
   }
-  if (r.malformed() || e.id.empty() || e.workspace_id.empty() || !have_entity || !have_type) return std::nullopt;
+  return !r.malformed() && !e.id.empty() && !e.workspace_id.empty() && have_entity && have_type;
+}
+
+std::optional<event_record> decode_event(std::string_view payload) {
+  event_record e;
+  if (!decode_event(payload, e)) return std::nullopt;
   return e;
 }
 

@@ -73,6 +73,9 @@ struct event_record {
 std::string encode_event(const event_record& e);
 // nullopt on a malformed payload, a missing field or an event type outside the catalogue.
 std::optional<event_record> decode_event(std::string_view payload);
+// The same into `out`, reusing its strings' storage (start-up rebuild: no allocation per
+// record once the strings have grown). False where the above gives nullopt.
+bool decode_event(std::string_view payload, event_record& out);
 
 // The 16 bytes of a UUID's text form, every bit inverted (so that newer ids sort first), or
 // nullopt when `uuid` is not a UUID.

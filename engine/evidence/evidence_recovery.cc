@@ -26,7 +26,7 @@ T checked(std::string_view table_label, std::string_view value, record_type type
   if (e != storage::decode_errc::ok) {
     throw std::runtime_error(fmt::format("corrupt record in {}: {}", table_label, storage::decode_errc_name(e)));
   }
-  std::optional<T> out = rec.type == type ? decode(rec.payload) : std::nullopt;
+  std::optional<T> out = rec.type == type ? std::optional<T>(decode(rec.payload)) : std::nullopt;
   if (!out) throw std::runtime_error(fmt::format("undecodable record in {}", table_label));
   return std::move(*out);
 }
@@ -54,8 +54,17 @@ evidence_recovery_report rebuild_entity_index(storage::lmdb_store::reader& r, en
   if ((r.pages(table::events) + r.pages(table::claims)) * readahead_min_share >= store.used_pages()) {
     report.readahead_bytes = store.readahead(storage::lmdb_store::readahead_bytes_default());
   }
+  event_record e;  // reused: its strings keep their storage from record to record
   r.scan(table::events, {}, [&](std::string_view, std::string_view value) {
-    index_event(index, checked<event_record>("events", value, record_type::event, decode_event));
+    storage::decoded_record rec;
+    const storage::decode_errc err = storage::decode_record(value, rec);
+    if (err != storage::decode_errc::ok) {
+      throw std::runtime_error(fmt::format("corrupt record in events: {}", storage::decode_errc_name(err)));
+    }
+    if (rec.type != record_type::event || !decode_event(rec.payload, e)) {
+      throw std::runtime_error("undecodable record in events");
+    }
+    index_event(index, e);
     ++report.events;
     return true;
   });
