@@ -22,7 +22,6 @@ using storage::apply_status;
 using storage::table;
 
 constexpr std::string_view claims_scope = "/v1/claims";  // idempotency scope of both aliases
-constexpr std::size_t entity_headroom = 4096;            // as events (evidence_routes.cc)
 
 std::optional<claim_record> load_claim(storage::write_txn& txn, std::string_view key) {
   const auto raw = txn.get(table::claims, key);
@@ -58,9 +57,7 @@ class file_claim_cmd final : public idempotency::idempotent_command {
   }
   void publish() override { index_claim(_index, _c); }
   void respond_rejected(net::http_response& res) override {
-    if (_full) {
-      return res.set_error(503, "ENTITY_INDEX_FULL", "the entity index is at its limit; nothing was written");
-    }
+    if (_full) return answer_index_full(res);
     res.set_error(409, "CONFLICT", "a claim with this id exists");
   }
 
@@ -139,13 +136,6 @@ class claim_action_cmd final : public request_command {
   claim_transition_errc _error = claim_transition_errc::ok;
 };
 
-void answer_canonical_error(const idempotency::canonical_result& r, net::http_response& res) {
-  res.set_error(400, "INVALID_JSON",
-                fmt::format("the request body is not acceptable JSON at byte {}: {}", r.offset,
-                            idempotency::canonical_errc_message(r.error)),
-                "send one JSON object, UTF-8 encoded");
-}
-
 void file_claim(evidence_api& api, request_context& ctx, const principal& who) {
   if (!require_json_content_type(ctx.req, ctx.res)) return;
   idempotency::parsed_key client_key;
@@ -156,7 +146,7 @@ void file_claim(evidence_api& api, request_context& ctx, const principal& who) {
   if (!parse_claim_request(ctx.req.body, request, err)) return answer_json_error(err, ctx.res);
   std::string canonical;
   const idempotency::canonical_result cr = idempotency::canonicalize(ctx.req.body, canonical);
-  if (!cr.ok()) return answer_canonical_error(cr, ctx.res);
+  if (!cr.ok()) return answer_canonical_error(cr.offset, idempotency::canonical_errc_message(cr.error), ctx.res);
 
   claim_record c;
   c.workspace_id = who.workspace_id();

@@ -15,8 +15,9 @@
 //     copies is a relaxed atomic (no data race), the id is written once before the entry is
 //     published and never again.
 //   - slots: an open-addressing table (linear probing, power-of-two size, load ≤ 4/5) of
-//     8-byte words `tag << 32 | (entry + 1)`, 0 = empty, `tag` 32 further bits of the id so a
-//     probe rarely touches a foreign entry. Entities are never removed, so probing needs no
+//     8-byte words `tag << 32 | (entry + 1)`, 0 = empty. The home slot is the id's first 8
+//     bytes masked; `tag` is their low 32 bits, so a probe rarely touches a foreign entry and
+//     growth rehashes from the slots alone. Entities are never removed, so probing needs no
 //     tombstones. Growth builds a table twice the size, publishes it with one pointer store
 //     (engine/common/rcu.h) and frees the old one once every shard has passed a loop turn;
 //     entries stay where they are, so a reader on the old table still finds everything that
@@ -83,7 +84,7 @@ static_assert(sizeof(entity_entry) == 104, "docs/entity-index.md documents a 104
 class entity_index {
  public:
   static constexpr std::size_t chunk_entries = 16384;
-  static constexpr std::size_t entities_max = std::size_t{1} << 30;
+  static constexpr std::size_t entities_max = std::size_t{1} << 30;  // slot tables < 2^32 slots
   static constexpr std::size_t initial_slots = 1024;
   static_assert((chunk_entries & (chunk_entries - 1)) == 0);
   static_assert(entities_max % chunk_entries == 0);
@@ -107,6 +108,8 @@ class entity_index {
   std::uint32_t workspace_ordinal(std::string_view workspace_id);
   // Whether `n` more entities would exceed entities_max.
   bool full(std::size_t n = 1) const { return _size + n > entities_max; }
+  // Writer thread: hints the CPU to load the id's home slot (bulk rebuild: issue a few ahead).
+  void prefetch(const entity_id& id) const;
   // Frees retired slot tables readers have left (writer thread, after each batch).
   void reclaim() { _slots.reclaim(); }
   void set_sampler(turn_sampler sampler) { _slots.set_sampler(std::move(sampler)); }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <chrono>
 #include <stdexcept>
 
@@ -18,6 +19,8 @@ using storage::table;
 // As tenancy recovery (engine/tenancy/recovery.cc): stream the file into the page cache first
 // when the scan covers at least 1/16 of it, instead of faulting it in page by page.
 constexpr std::size_t readahead_min_share = 16;
+// Events decoded ahead of the one applied (see the rebuild loop).
+constexpr std::size_t ring_depth = 8;
 
 template <typename T, typename Decode>
 T checked(std::string_view table_label, std::string_view value, record_type type, Decode decode) {
@@ -54,20 +57,31 @@ evidence_recovery_report rebuild_entity_index(storage::lmdb_store::reader& r, en
   if ((r.pages(table::events) + r.pages(table::claims)) * readahead_min_share >= store.used_pages()) {
     report.readahead_bytes = store.readahead(storage::lmdb_store::readahead_bytes_default());
   }
-  event_record e;  // reused: its strings keep their storage from record to record
+  // A ring of decoded events: each one's home slot is prefetched when it is decoded and the
+  // event applied `ring_depth - 1` records later, when the slot is likely in cache (the
+  // rebuild is bound by those random reads). The fold is order-independent. Records are
+  // reused: their strings keep their storage from record to record.
+  std::array<event_record, ring_depth> ring;
+  std::size_t decoded = 0;
   r.scan(table::events, {}, [&](std::string_view, std::string_view value) {
     storage::decoded_record rec;
     const storage::decode_errc err = storage::decode_record(value, rec);
     if (err != storage::decode_errc::ok) {
       throw std::runtime_error(fmt::format("corrupt record in events: {}", storage::decode_errc_name(err)));
     }
+    event_record& e = ring[decoded % ring_depth];
     if (rec.type != record_type::event || !decode_event(rec.payload, e)) {
       throw std::runtime_error("undecodable record in events");
     }
-    index_event(index, e);
-    ++report.events;
+    index.prefetch(e.entity);
+    ++decoded;
+    if (decoded >= ring_depth) index_event(index, ring[decoded % ring_depth]);  // the oldest
     return true;
   });
+  for (std::size_t i = decoded < ring_depth ? 0 : decoded - ring_depth + 1; i < decoded; ++i) {
+    index_event(index, ring[i % ring_depth]);
+  }
+  report.events = decoded;
   r.scan(table::claims, {}, [&](std::string_view, std::string_view value) {
     index_claim(index, checked<claim_record>("claims", value, record_type::claim, decode_claim));
     ++report.claims;

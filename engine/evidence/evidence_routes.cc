@@ -25,14 +25,6 @@ using storage::table;
 // The idempotency scope's route: one for /v1/events and its unprefixed alias, so a key used
 // on one is a key used on the other.
 constexpr std::string_view events_scope = "/v1/events";
-// A batch adds at most batch_commands_max entities; refusing while fewer remain keeps every
-// publish within entities_max.
-constexpr std::size_t entity_headroom = 4096;
-
-void answer_index_full(net::http_response& res) {
-  res.set_error(503, "ENTITY_INDEX_FULL", "the entity index is at its limit; nothing was written",
-                "the operator must shard the namespace across nodes");
-}
 
 class create_event_cmd final : public idempotency::idempotent_command {
  public:
@@ -69,13 +61,6 @@ class create_event_cmd final : public idempotency::idempotent_command {
   bool _full = false;
 };
 
-void answer_canonical_error(const idempotency::canonical_result& r, net::http_response& res) {
-  res.set_error(400, "INVALID_JSON",
-                fmt::format("the request body is not acceptable JSON at byte {}: {}", r.offset,
-                            idempotency::canonical_errc_message(r.error)),
-                "send one JSON object, UTF-8 encoded");
-}
-
 void create_event(evidence_api& api, request_context& ctx, const principal& who) {
   if (!require_json_content_type(ctx.req, ctx.res)) return;
   idempotency::parsed_key client_key;
@@ -88,7 +73,7 @@ void create_event(evidence_api& api, request_context& ctx, const principal& who)
   if (!admit_agent_event(who, presence == idempotency::key_presence::valid, request.type, ctx.res)) return;
   std::string canonical;
   const idempotency::canonical_result c = idempotency::canonicalize(ctx.req.body, canonical);
-  if (!c.ok()) return answer_canonical_error(c, ctx.res);
+  if (!c.ok()) return answer_canonical_error(c.offset, idempotency::canonical_errc_message(c.error), ctx.res);
 
   event_record e;
   e.workspace_id = who.workspace_id();
@@ -308,6 +293,16 @@ void get_history(evidence_api& api, request_context& ctx, const principal& who) 
 bool admit_agent_event(const principal&, bool, event_type_id, net::http_response&) {
   // Issue 6 adds the agent checks here (see the header); keys carry no agent yet.
   return true;
+}
+
+void answer_index_full(net::http_response& res) {
+  res.set_error(503, "ENTITY_INDEX_FULL", "the entity index is at its limit; nothing was written",
+                "the operator must shard the namespace across nodes");
+}
+
+void answer_canonical_error(std::size_t offset, std::string_view reason, net::http_response& res) {
+  res.set_error(400, "INVALID_JSON", fmt::format("the request body is not acceptable JSON at byte {}: {}", offset, reason),
+                "send one JSON object, UTF-8 encoded");
 }
 
 void answer_read_failure(net::http_response& res, const char* what, const std::exception& e) {

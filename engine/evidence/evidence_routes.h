@@ -56,7 +56,17 @@ void register_claim_routes(net::router& routes, guard& g, evidence_api& api);
 // Today no key belongs to an agent, so every request passes. True: go on.
 bool admit_agent_event(const principal& who, bool has_idempotency_key, event_type_id type, net::http_response& res);
 
+// Shared by the event and claim handlers. ------------------------------------------------
+
+// A batch adds at most writer_options::batch_commands_max (4096) entities: a write that would
+// create an entity is refused (503 ENTITY_INDEX_FULL) while fewer than this remain, so every
+// publish stays within entity_index::entities_max.
+inline constexpr std::size_t entity_headroom = 4096;
+void answer_index_full(net::http_response& res);
 // The answer of a read that could not open or read LMDB.
 void answer_read_failure(net::http_response& res, const char* what, const std::exception& e);
+// 400 INVALID_JSON for a body the idempotency canonicaliser refused (after validation, so
+// this is rare: e.g. a lone surrogate escape).
+void answer_canonical_error(std::size_t offset, std::string_view reason, net::http_response& res);
 
 }  // namespace warrant::engine::evidence

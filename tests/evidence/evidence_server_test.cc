@@ -8,7 +8,9 @@
 // GCC 12 at -O3 reports a false -Wrestrict inside std::string concatenation (GCC PR 105329).
 #pragma GCC diagnostic ignored "-Wrestrict"
 
+#include <latch>
 #include <map>
+#include <thread>
 #include <random>
 #include <set>
 
@@ -156,6 +158,51 @@ TEST_F(evidence_server, IdempotencyKeyReplaysAndRefusesAnotherPayload) {
   EXPECT_EQ(other.status, 201);
   EXPECT_EQ(other.header("X-Idempotency-Replay"), "");
   EXPECT_EQ(body_json(get(a, "/v1/events"))["events"].items.size(), 1u);
+}
+
+// Racing submissions of one event — under one Idempotency-Key, and without one (auto-dedup)
+// — over connections on both shards: exactly one event is stored and counted; every other
+// answer is 409 IDEMPOTENCY_IN_PROGRESS or a replay of it.
+TEST_F(evidence_server, RacingSubmissionsStoreExactlyOneEvent) {
+  const tenant a = make_tenant("a");
+  constexpr int clients = 32;
+  for (const bool auto_key : {false, true}) {
+    std::vector<std::unique_ptr<http_client>> conns;
+    for (int i = 0; i < clients; ++i) {
+      conns.push_back(std::make_unique<http_client>(port()));
+      ASSERT_TRUE(conns.back()->connect());
+    }
+    const std::string user = auto_key ? "racer-auto" : "racer-key";
+    const std::string body = event_body(user, "gig.paid", R"("occurredAt":")" + ago(1000) + "\"");
+    header_list headers{{"x-api-key", a.key}, {"Content-Type", "application/json"}};
+    if (!auto_key) headers.emplace_back("Idempotency-Key", "race");
+    std::vector<std::optional<http_response>> answers(clients);
+    std::latch go(clients);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < clients; ++i) {
+      threads.emplace_back([&, i] {
+        go.arrive_and_wait();
+        answers[static_cast<std::size_t>(i)] = conns[static_cast<std::size_t>(i)]->request("POST", "/v1/events", body, headers);
+      });
+    }
+    for (auto& t : threads) t.join();
+    int originals = 0;
+    std::set<std::string> bodies;
+    for (const auto& r : answers) {
+      ASSERT_TRUE(r.has_value());
+      if (r->status == 201) {
+        originals += r->header("X-Idempotency-Replay").empty() ? 1 : 0;
+        EXPECT_EQ(r->header("X-Idempotency-Auto"), auto_key && !r->header("X-Idempotency-Replay").empty() ? "true" : "");
+        bodies.insert(r->body);
+      } else {
+        EXPECT_TRUE(is_error(r, 409, "IDEMPOTENCY_IN_PROGRESS"));
+      }
+    }
+    EXPECT_EQ(originals, 1);
+    EXPECT_EQ(bodies.size(), 1u);
+    EXPECT_EQ(history(a, user)["eventCount"].integer, 1);
+    EXPECT_EQ(body_json(get(a, "/v1/events?userExternalId=" + user))["events"].items.size(), 1u);
+  }
 }
 
 TEST_F(evidence_server, AutoDedupOnlyWhenOccurredAtIsGiven) {
