@@ -79,7 +79,8 @@ bool parse_claim_request(std::string_view body, claim_request& out, json_error& 
   bool have_user = false, have_type = false, have_occurred = false, have_reference = false;
   auto once = [&](bool& seen, std::string_view key) {
     if (!seen) return seen = true;
-    return validation_error(err, fmt::format("field '{}' is given twice", key));
+    err = {400, "INVALID_JSON", fmt::format("field '{}' is given twice", key), "send each member once"};
+    return false;
   };
   const bool ok = for_each_member(body, err, [&](std::string_view key, simdjson::ondemand::value& v) {
     if (key == "userExternalId") {
@@ -123,7 +124,10 @@ bool parse_claim_action_body(std::string_view body, claim_action action, std::st
   bool have_reason = false;
   return for_each_member(body, err, [&](std::string_view key, simdjson::ondemand::value& v) {
     if (key == "reason" && action == claim_action::dispute) {
-      if (have_reason) return validation_error(err, "field 'reason' is given twice");
+      if (have_reason) {
+        err = {400, "INVALID_JSON", "field 'reason' is given twice", "send each member once"};
+        return false;
+      }
       have_reason = true;
       return get_string(v, key, dispute_reason_bytes_max, reason, err);
     }

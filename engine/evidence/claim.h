@@ -45,7 +45,8 @@ struct claim_request {
   std::string reference;  // empty: none
 };
 
-// Unknown members 400 UNKNOWN_FIELD; wrong types, duplicates, a missing userExternalId or
+// Unknown members 400 UNKNOWN_FIELD; a member given twice 400 INVALID_JSON; wrong types, a
+// missing userExternalId or
 // claimType, an unknown claimType, occurredAt not RFC 3339 or a reference over 128 bytes:
 // 400 VALIDATION_ERROR.
 bool parse_claim_request(std::string_view body, claim_request& out, json_error& err);

@@ -92,7 +92,9 @@ bool parse_event_request(std::string_view body, std::int64_t now_ms, event_reque
       seen |= bit;
       return true;
     }
-    return validation_error(err, fmt::format("field '{}' is given twice", key));
+    // As the canonical JSON of every idempotent route (docs/api-common.md "Fingerprint").
+    err = {400, "INVALID_JSON", fmt::format("field '{}' is given twice", key), "send each member once"};
+    return false;
   };
   const bool ok = for_each_member(body, err, [&](std::string_view key, simdjson::ondemand::value& v) {
     if (key == "userExternalId") {

@@ -50,7 +50,8 @@ struct event_request {
 };
 
 // Strict validation against the receipt time `now_ms`: unknown members 400 UNKNOWN_FIELD,
-// members given twice or of the wrong type 400 VALIDATION_ERROR, missing userExternalId /
+// members of the wrong type 400 VALIDATION_ERROR, a member given twice 400 INVALID_JSON (as
+// on every idempotent route), missing userExternalId /
 // eventType 400 VALIDATION_ERROR, an unknown eventType 400 INVALID_EVENT_TYPE, occurredAt not
 // RFC 3339 400 VALIDATION_ERROR, more than 5 minutes ahead 400 OCCURRED_AT_IN_FUTURE, more
 // than 30 days old without batchType BACKFILL 400 BACKFILL_REQUIRED. Malformed JSON: 400

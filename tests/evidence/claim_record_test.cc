@@ -43,6 +43,7 @@ TEST(claim_request, Errors) {
   EXPECT_EQ(code(R"({"userExternalId":"u","claimType":"fraud","reference":")" + std::string(129, 'r') + "\"}"),
             "VALIDATION_ERROR");
   EXPECT_EQ(code("{"), "INVALID_JSON");
+  EXPECT_EQ(code(R"({"userExternalId":"u","claimType":"fraud","claimType":"abuse"})"), "INVALID_JSON");
 }
 
 TEST(claim_action_body, EmptyOrReasonForDisputeOnly) {

@@ -78,7 +78,6 @@ TEST(event_request, WrongTypesAndMissingFields) {
            R"({"userExternalId":"u","eventType":"gig.paid","significance":"urgent"})",
            R"({"userExternalId":"u","eventType":"gig.paid","actorType":"human"})",
            R"({"userExternalId":"u","eventType":"gig.paid","batchType":true})",
-           R"({"userExternalId":"u","userExternalId":"v","eventType":"gig.paid"})",
            R"({"eventType":"gig.paid"})",
            R"({"userExternalId":"u"})",
        }) {
@@ -90,6 +89,7 @@ TEST(event_request, WrongTypesAndMissingFields) {
 
 TEST(event_request, MalformedJson) {
   EXPECT_EQ(parse_fails(R"({"userExternalId":"u",)").code, "INVALID_JSON");
+  EXPECT_EQ(parse_fails(R"({"userExternalId":"u","userExternalId":"v","eventType":"gig.paid"})").code, "INVALID_JSON");
   EXPECT_EQ(parse_fails(R"([1,2])").code, "INVALID_JSON");
 }
 
