@@ -224,9 +224,18 @@ void list_events(evidence_api& api, request_context& ctx, const principal& who) 
   out.push_back('}');
 }
 
+// The history route is the hot read path: its scratch strings are per thread and keep their
+// storage, so a request allocates nothing once they have grown (the shared_ptr copy of the
+// policy is a reference count, not an allocation).
+std::string& scratch(int which) {
+  thread_local std::string strings[2];
+  strings[which].clear();
+  return strings[which];
+}
+
 void put_time_or_null(net::byte_buffer& out, bool present, std::int64_t ms) {
   if (!present) return out.append("null");
-  std::string t;
+  std::string& t = scratch(1);
   append_time_ms(t, ms);
   out.push_back('"');
   out.append(t);
@@ -243,7 +252,7 @@ void put_number(net::byte_buffer& out, std::uint64_t v) {
 // tier 0 with zero counts (200, not 404): "no history yet" is an answer, and a 404 would
 // tell a caller nothing a zero does not.
 void get_history(evidence_api& api, request_context& ctx, const principal& who) {
-  std::string user;
+  std::string& user = scratch(0);
   if (!percent_decode(ctx.params.get("userExternalId"), false, user) || user.empty() ||
       user.size() > user_external_id_bytes_max) {
     return ctx.res.set_error(400, "VALIDATION_ERROR", "userExternalId must be 1 to 255 bytes, percent-encoded");
@@ -257,7 +266,7 @@ void get_history(evidence_api& api, request_context& ctx, const principal& who) 
   const int tier = tier_of(signals, p->thresholds(), p->mode_for(who.ws.identity_namespace));
 
   net::byte_buffer& out = ctx.res.body();
-  std::string hex;
+  std::string& hex = scratch(0);  // `user` is no longer needed
   append_entity_id_hex(hex, id);
   out.append(R"({"entityId":")");
   out.append(hex);
