@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -9,6 +11,13 @@ namespace warrant::engine::evidence {
 namespace {
 
 constexpr auto relaxed = std::memory_order_relaxed;
+
+// Checked in every build: a broken invariant here would hand readers wrong facts.
+void invariant(bool holds, const char* what) {
+  if (holds) return;
+  std::fprintf(stderr, "warrantd: entity index invariant broken: %s\n", what);
+  std::abort();
+}
 
 std::uint64_t home_of(const entity_id& id) {
   std::uint64_t h = 0;
@@ -34,7 +43,7 @@ void saturating_increment(std::atomic<std::uint32_t>& n) {
 class write_section {
  public:
   explicit write_section(entity_entry& e) : _e(e), _seq(e.seq.load(relaxed)) {
-    assert(_seq % 2 == 0);
+    invariant(_seq % 2 == 0, "an entry's sequence is even between writes (one writer)");
     _e.seq.store(_seq + 1, relaxed);
     std::atomic_thread_fence(std::memory_order_release);
   }
@@ -123,7 +132,9 @@ std::pair<entity_entry*, std::uint32_t> entity_index::find_or_insert(const entit
       if (e->id == id) return {e, static_cast<std::uint32_t>(w) - 1};
     }
   }
-  assert(!full());
+  // Commands refuse new entities with headroom to spare (evidence_routes.h); recovery of a
+  // store beyond the limit stops here rather than overflow the directory.
+  invariant(!full(), "entities_max reached");
   const auto index = static_cast<std::uint32_t>(_size);
   const std::size_t chunk = index / chunk_entries;
   if (chunk == _chunks_allocated) {
