@@ -8,6 +8,7 @@
 #include "engine/evidence/event.h"
 #include "engine/evidence/evidence_recovery.h"
 #include "engine/evidence/evidence_routes.h"
+#include "engine/evidence/list_page.h"
 #include "engine/evidence/query.h"
 #include "engine/idempotency/canonical_json.h"
 #include "engine/idempotency/command.h"
@@ -219,59 +220,30 @@ void list_claims(evidence_api& api, request_context& ctx, const principal& who) 
   claim_filter filter;
   if (!parse_limit(ctx.req.query, limit, ctx.res) || !parse_claim_filter(ctx, who, filter)) return;
   const std::string_view ns = who.ws.identity_namespace;
-  std::string from = key_prefix(ns);
   std::string_view cursor;
-  if (query_param(ctx.req.query, "cursor", cursor)) {
-    const auto key = claim_key(ns, cursor);
-    if (!key) {
-      return ctx.res.set_error(400, "VALIDATION_ERROR", "invalid cursor",
-                               "pass nextCursor from the previous page unchanged");
-    }
-    from = *key;
-    from.push_back('\0');
+  const bool has_cursor = query_param(ctx.req.query, "cursor", cursor);
+  const auto from = page_start_key(ns, has_cursor ? std::optional<std::string_view>(cursor) : std::nullopt);
+  if (!from) {
+    return ctx.res.set_error(400, "VALIDATION_ERROR", "invalid cursor", "pass nextCursor from the previous page unchanged");
   }
-  const std::string prefix = key_prefix(ns);
-  std::vector<claim_record> page;
-  std::string next_cursor;
+  list_page<claim_record> page;
   try {
     storage::lmdb_store::reader r(api.store);
-    std::size_t scanned = 0;
-    r.scan(table::claims, from, [&](std::string_view key, std::string_view value) {
-      if (!key.starts_with(prefix)) return false;
-      storage::decoded_record rec;
-      std::optional<claim_record> c;
-      if (storage::decode_record(value, rec) == storage::decode_errc::ok && rec.type == storage::record_type::claim) {
-        c = decode_claim(rec.payload);
-      }
-      if (!c) throw std::runtime_error("undecodable claim record");
-      if (filter.matches(*c, who.workspace_id())) {
-        if (page.size() == limit) {
-          next_cursor = page.back().id;
-          return false;
-        }
-        page.push_back(*c);
-      }
-      if (++scanned == list_scan_records_max) {
-        next_cursor = c->id;
-        return false;
-      }
-      return true;
-    });
+    page = read_page<claim_record>(
+        r, table::claims, storage::record_type::claim, ns, *from, limit, list_scan_records_max,
+        [](std::string_view payload) { return decode_claim(payload); },
+        [&filter, &who](const claim_record& c) { return filter.matches(c, who.workspace_id()); });
   } catch (const std::exception& e) {
     return answer_read_failure(ctx.res, "listing claims", e);
   }
   net::byte_buffer& out = ctx.res.body();
   out.append(R"({"claims":[)");
-  for (std::size_t i = 0; i < page.size(); ++i) {
+  for (std::size_t i = 0; i < page.records.size(); ++i) {
     if (i) out.push_back(',');
-    render_claim(out, page[i]);
+    render_claim(out, page.records[i]);
   }
   out.append(R"(],"nextCursor":)");
-  if (next_cursor.empty()) {
-    out.append("null");
-  } else {
-    net::append_json_string(out, next_cursor);
-  }
+  put_cursor(out, page.next_cursor);
   out.push_back('}');
 }
 

@@ -8,6 +8,7 @@
 #include "engine/common/json.h"
 #include "engine/evidence/event.h"
 #include "engine/evidence/evidence_recovery.h"
+#include "engine/evidence/list_page.h"
 #include "engine/evidence/query.h"
 #include "engine/idempotency/canonical_json.h"
 #include "engine/idempotency/command.h"
@@ -154,20 +155,16 @@ bool parse_event_filter(request_context& ctx, const principal& who, event_filter
          parse_time_param(ctx.req.query, "until", f.until_ms, ctx.res);
 }
 
-// Where a newest-first page starts: the prefix, or just after the cursor's key.
-bool page_start(std::string_view query, std::string_view prefix_owner, std::string& from, net::http_response& res) {
+// Where a newest-first page starts (list_page.h); 400 for a cursor that is not one.
+bool page_start(std::string_view query, std::string_view owner, std::string& from, net::http_response& res) {
   std::string_view cursor;
-  if (!query_param(query, "cursor", cursor)) {
-    from = key_prefix(prefix_owner);
-    return true;
-  }
-  const auto key = inverted_id_key(prefix_owner, cursor);
+  const bool present = query_param(query, "cursor", cursor);
+  auto key = page_start_key(owner, present ? std::optional<std::string_view>(cursor) : std::nullopt);
   if (!key) {
     res.set_error(400, "VALIDATION_ERROR", "invalid cursor", "pass nextCursor from the previous page unchanged");
     return false;
   }
-  from = *key;
-  from.push_back('\0');  // the first key after the cursor's (keys of a prefix have one length)
+  from = std::move(*key);
   return true;
 }
 
@@ -179,48 +176,24 @@ void list_events(evidence_api& api, request_context& ctx, const principal& who) 
       !page_start(ctx.req.query, who.workspace_id(), from, ctx.res)) {
     return;
   }
-  const std::string prefix = key_prefix(who.workspace_id());
-  std::vector<event_record> page;
-  std::string next_cursor;  // empty: null
+  list_page<event_record> page;
   try {
     storage::lmdb_store::reader r(api.store);
-    std::size_t scanned = 0;
-    r.scan(table::events, from, [&](std::string_view key, std::string_view value) {
-      if (!key.starts_with(prefix)) return false;
-      storage::decoded_record rec;
-      std::optional<event_record> e;
-      if (storage::decode_record(value, rec) == storage::decode_errc::ok && rec.type == storage::record_type::event) {
-        e = decode_event(rec.payload);
-      }
-      if (!e) throw std::runtime_error("undecodable event record");
-      if (filter.matches(*e)) {
-        if (page.size() == limit) {  // one more exists: the next page starts after the last kept
-          next_cursor = page.back().id;
-          return false;
-        }
-        page.push_back(*e);
-      }
-      if (++scanned == list_scan_records_max) {  // budget spent: the next page continues from here
-        next_cursor = e->id;
-        return false;
-      }
-      return true;
-    });
+    page = read_page<event_record>(
+        r, table::events, storage::record_type::event, who.workspace_id(), from, limit, list_scan_records_max,
+        [](std::string_view payload) { return decode_event(payload); },
+        [&filter](const event_record& e) { return filter.matches(e); });
   } catch (const std::exception& e) {
     return answer_read_failure(ctx.res, "listing events", e);
   }
   net::byte_buffer& out = ctx.res.body();
   out.append(R"({"events":[)");
-  for (std::size_t i = 0; i < page.size(); ++i) {
+  for (std::size_t i = 0; i < page.records.size(); ++i) {
     if (i) out.push_back(',');
-    render_event(out, page[i]);
+    render_event(out, page.records[i]);
   }
   out.append(R"(],"nextCursor":)");
-  if (next_cursor.empty()) {
-    out.append("null");
-  } else {
-    net::append_json_string(out, next_cursor);
-  }
+  put_cursor(out, page.next_cursor);
   out.push_back('}');
 }
 
@@ -312,6 +285,11 @@ void answer_index_full(net::http_response& res) {
 void answer_canonical_error(std::size_t offset, std::string_view reason, net::http_response& res) {
   res.set_error(400, "INVALID_JSON", fmt::format("the request body is not acceptable JSON at byte {}: {}", offset, reason),
                 "send one JSON object, UTF-8 encoded");
+}
+
+void put_cursor(net::byte_buffer& out, std::string_view cursor) {
+  if (cursor.empty()) return out.append("null");
+  net::append_json_string(out, cursor);
 }
 
 void answer_read_failure(net::http_response& res, const char* what, const std::exception& e) {
