@@ -57,11 +57,15 @@ class rcu_cell {
     std::vector<reader_turn> now;
     sample(now);
     std::size_t kept = 0;
-    for (auto& r : _retired) {
+    for (std::size_t i = 0; i < _retired.size(); ++i) {
+      retired& r = _retired[i];
       if (passed(r.seen, now)) {
         delete r.value;
       } else {
-        _retired[kept++] = std::move(r);
+        // Never self-move: moving a vector onto itself empties it (libstdc++), and an empty
+        // `seen` would pass every later check, freeing a value a reader still holds.
+        if (kept != i) _retired[kept] = std::move(r);
+        ++kept;
       }
     }
     _retired.resize(kept);
