@@ -27,14 +27,22 @@ void write_key_file(const std::string& path, const std::string& key) {
   if (!ok) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(err)));
 }
 
-// PRE-MERGE WIRING — replace at the merge of branch `events`: the entity index
-// (engine/evidence/entity_index.h) is the facts source. Until then no entity has any history:
-// every actor is tier 0 with a clean claim status.
-class no_history_facts_source final : public evidence::facts_source {
+// The policy routes' facts come from the entity index: the actor id is the entity's
+// userExternalId within the workspace's identity namespace.
+class entity_facts_source final : public evidence::facts_source {
  public:
-  bool lookup(std::string_view, std::string_view, evidence::counted_history&, evidence::claim_summary&) const override {
-    return false;
+  explicit entity_facts_source(const evidence::entity_index& entities) : _entities(entities) {}
+  bool lookup(std::string_view identity_namespace, std::string_view actor_id, evidence::counted_history& history,
+              evidence::claim_summary& claims) const override {
+    evidence::entity_facts facts;
+    if (!_entities.lookup(evidence::compute_entity_id(identity_namespace, actor_id), facts)) return false;
+    history = facts.history;
+    claims = facts.claims;
+    return true;
   }
+
+ private:
+  const evidence::entity_index& _entities;
 };
 
 }  // namespace
@@ -61,8 +69,22 @@ app::app(const storage::data_dir& dir, const app_options& options)
                static_cast<unsigned long long>(_recovery.log_records),
                static_cast<unsigned long long>(_recovery.last_sequence), _recovery.seconds * 1000);
 
+  _evidence_recovery = evidence::rebuild_entity_index(*_store, _entities);
+  std::fprintf(stderr,
+               "warrantd: rebuilt the entity index: %zu entities from %zu events and %zu claims in %.3f ms (%zu bytes "
+               "in memory)\n",
+               _evidence_recovery.entities, _evidence_recovery.events, _evidence_recovery.claims,
+               _evidence_recovery.seconds * 1000, _entities.memory_bytes());
+
+  // The shards start serving a moment before attach() installs the reader sampler: from here
+  // on, nothing retired is freed until the sampler can vouch that no shard holds it.
+  _tenancy.hold_until_sampler();
+  _entities.hold_until_sampler();
   _writer = std::make_unique<storage::writer>(*_store, options.writer);
-  _writer->set_after_publish([this] { _tenancy.publish(); });
+  _writer->set_after_publish([this] {
+    _tenancy.publish();
+    _entities.reclaim();  // slot tables retired by growth, once the shards have moved on
+  });
   _writer->start();
   _guard = std::make_unique<engine::guard>(_tenancy, options.guard);
   _admin = std::make_unique<admin_api>(admin_api{_tenancy, *_writer});
@@ -71,12 +93,15 @@ app::app(const storage::data_dir& dir, const app_options& options)
   _sweeper->start();
   _reloader = std::make_unique<evidence::policy_reloader>(*_policies);
   _decisions = std::make_unique<evidence::decision_log>(*_writer, options.decision_log);
-  _facts = std::make_unique<no_history_facts_source>();  // PRE-MERGE WIRING (see above)
+  _facts = std::make_unique<entity_facts_source>(_entities);
   _policy_api = std::make_unique<evidence::policy_api>(
       evidence::policy_api{*_policies, *_reloader, *_decisions, *_facts, *_store, options.policy});
   if (options.enable_test_routes) {
     _test_routes = std::make_unique<idempotency::test_routes>(idempotency::test_routes{*_store, *_writer, *_idempotency});
   }
+
+  _evidence = std::make_unique<evidence::evidence_api>(
+      evidence::evidence_api{*_store, *_writer, *_idempotency, _entities, *_policies});
 
   const std::string key_path = _data_dir + "/" + std::string(bootstrap_key_file);
   _bootstrap_key = bootstrap_default_workspace(*_writer, _tenancy,
@@ -95,17 +120,20 @@ void app::register_routes(net::router& routes) {
   register_admin_routes(routes, *_guard, *_admin);
   evidence::register_policy_routes(routes, *_guard, *_policy_api);
   if (_test_routes) idempotency::register_test_routes(routes, *_guard, *_test_routes);
+  evidence::register_evidence_routes(routes, *_guard, *_evidence);
 }
 
 void app::attach(net::server& server, net::metrics_registry& metrics, ops_state& ops) {
   // Runs on the writer thread, which starts using it at its next publish.
-  _tenancy.set_sampler([&server](std::vector<reader_turn>& out) {
+  auto sampler = [&server](std::vector<reader_turn>& out) {
     out.clear();
     for (std::size_t i = 0; i < server.shard_count(); ++i) {
       const net::shard& s = server.shard_at(i);
       out.push_back({s.turns(), s.running()});
     }
-  });
+  };
+  _tenancy.set_sampler(sampler);
+  _entities.set_sampler(sampler);
   metrics.add_source([this](net::byte_buffer& out) { render_writer_metrics(out, _writer->stats()); });
   metrics.add_source([this](net::byte_buffer& out) { _guard->render_metrics(out); });
   metrics.add_source([this](net::byte_buffer& out) { _idempotency->render_metrics(out); });

@@ -4,6 +4,9 @@
 // writer, bootstrap workspace `default` on an empty store, register routes. `attach` connects
 // the running server (reader quiescence for snapshots, metrics, readiness). At SIGTERM the
 // server drains first, then `stop` stops the idempotency sweeper, flushes and stops the writer.
+// The entity index (engine/evidence/entity_index.h) is rebuilt from the `events` and `claims`
+// tables right after tenancy, before the writer starts. The evidence policy is the embedded
+// default, held in a swappable slot read once per request (a reload replaces it whole).
 // Idempotency needs no recovery step: its stored responses are in LMDB and its in-flight
 // table starts empty (engine/idempotency/service.h).
 #pragma once
@@ -16,6 +19,9 @@
 #include "engine/evidence/facts_source.h"
 #include "engine/evidence/policy_holder.h"
 #include "engine/evidence/policy_routes.h"
+#include "engine/evidence/entity_index.h"
+#include "engine/evidence/evidence_recovery.h"
+#include "engine/evidence/evidence_routes.h"
 #include "engine/guard/guard.h"
 #include "engine/idempotency/service.h"
 #include "engine/idempotency/sweeper.h"
@@ -70,6 +76,8 @@ class app {
   evidence::decision_log& decisions() { return *_decisions; }
 
   const recovery_report& recovery() const { return _recovery; }
+  const evidence::evidence_recovery_report& evidence_recovery() const { return _evidence_recovery; }
+  evidence::entity_index& entities() { return _entities; }
   // The admin key created on this start (first start on an empty store), else nullopt.
   const std::optional<std::string>& bootstrap_key() const { return _bootstrap_key; }
   storage::writer& writer() { return *_writer; }
@@ -81,6 +89,7 @@ class app {
   std::string _data_dir;
   std::unique_ptr<storage::lmdb_store> _store;
   tenancy_index _tenancy;
+  evidence::entity_index _entities;
   std::unique_ptr<storage::writer> _writer;
   std::unique_ptr<engine::guard> _guard;
   std::unique_ptr<admin_api> _admin;
@@ -92,7 +101,9 @@ class app {
   std::unique_ptr<evidence::decision_log> _decisions;
   std::unique_ptr<evidence::facts_source> _facts;
   std::unique_ptr<evidence::policy_api> _policy_api;
+  std::unique_ptr<evidence::evidence_api> _evidence;
   recovery_report _recovery;
+  evidence::evidence_recovery_report _evidence_recovery;
   std::optional<std::string> _bootstrap_key;
 };
 

@@ -23,6 +23,8 @@ std::string_view table_name(table t) {
     case table::idempotency_expiry: return "idempotency_expiry";
     case table::test_writes: return "test_writes";
     case table::decisions: return "decisions";
+    case table::events: return "events";
+    case table::claims: return "claims";
   }
   return "?";
 }

@@ -35,7 +35,9 @@ enum class record_type : std::uint8_t {
   idempotent_response = 32,   // table idempotency (engine/idempotency/record.h)
   idempotency_expiry = 33,    // table idempotency_expiry, empty payload: the key says it all
   test_write = 40,            // table test_writes (engine/idempotency/test_routes.h)
-  policy_decision = 48,       // table decisions (engine/evidence/decision_record.h)
+  event = 48,                 // table events (engine/evidence/event.h)
+  claim = 49,                 // table claims (engine/evidence/claim.h)
+  policy_decision = 50,       // table decisions (engine/evidence/decision_record.h)
 };
 
 enum class decode_errc : std::uint8_t { ok, truncated, bad_version, bad_length, bad_checksum };

@@ -16,9 +16,12 @@ namespace warrant::storage {
 //   idempotency         stored responses of idempotent writes (engine/idempotency/record.h)
 //   idempotency_expiry  be64 expiry + idempotency key: the sweeper's expiry-ordered index
 //   test_writes         the test route family's records (--enable-test-routes only)
+//   events              evidence events, `<workspace id> 0x00 <inverted event uuid>` (engine/evidence/event.h)
+//   claims              evidence claims, `<identity namespace> 0x00 <inverted claim uuid>` (engine/evidence/claim.h)
 //   decisions           the policy decision log (engine/evidence/decision_record.h)
-enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency, idempotency_expiry, test_writes, decisions };
-inline constexpr std::size_t table_count = 8;
+enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency, idempotency_expiry, test_writes,
+                                 events, claims, decisions };
+inline constexpr std::size_t table_count = 10;
 std::string_view table_name(table t);
 
 enum class errc : std::uint8_t {

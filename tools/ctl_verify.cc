@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "engine/evidence/claim.h"
+#include "engine/evidence/event.h"
 #include "engine/tenancy/model.h"
 #include "engine/tenancy/recovery.h"
 #include "storage/record.h"
@@ -44,6 +46,8 @@ bool type_belongs(table t, record_type type) {
     case table::idempotency_expiry: return type == record_type::idempotency_expiry;
     case table::test_writes: return type == record_type::test_write;
     case table::decisions: return type == record_type::policy_decision;
+    case table::events: return type == record_type::event;
+    case table::claims: return type == record_type::claim;
     case table::meta: return true;
   }
   return false;
@@ -60,6 +64,18 @@ std::string check_content(table t, std::string_view key, const storage::decoded_
     if (!k) return "undecodable api key payload";
     if (engine::api_key_storage_key(k->workspace_id, k->id) != key) {
       return fmt::format("stored under a key other than '{}/{}'", k->workspace_id, k->id);
+    }
+  } else if (t == table::events) {
+    const auto e = engine::evidence::decode_event(rec.payload);
+    if (!e) return "undecodable event payload";
+    if (engine::evidence::inverted_id_key(e->workspace_id, e->id) != key) {
+      return fmt::format("stored under a key other than event '{}/{}'", e->workspace_id, e->id);
+    }
+  } else if (t == table::claims) {
+    const auto c = engine::evidence::decode_claim(rec.payload);
+    if (!c) return "undecodable claim payload";
+    if (engine::evidence::claim_key(c->identity_namespace, c->id) != key) {
+      return fmt::format("stored under a key other than claim '{}/{}'", c->identity_namespace, c->id);
     }
   } else if (t == table::log) {
     if (key.size() != sequence_key_bytes) return fmt::format("log key of {} bytes, not an 8-byte sequence", key.size());

@@ -39,6 +39,28 @@ constexpr std::array route_table{
     route_access{http_method::get, "/policy/actions", any_valid_key},
     route_access{http_method::get, "/v1/policy/actions/{action}", any_valid_key},
     route_access{http_method::get, "/v1/policy/decisions/{id}", any_valid_key},
+    // Evidence (spec/evidence.md): any valid key of the workspace; everything is scoped to the
+    // key's workspace (events, claims) or its identity namespace (history). Agent presets
+    // (issue 6) will narrow these for agent keys.
+    route_access{http_method::get, "/v1/events/types", any_valid_key},
+    route_access{http_method::post, "/v1/events", any_valid_key},
+    route_access{http_method::get, "/v1/events", any_valid_key},
+    route_access{http_method::post, "/v1/claims", any_valid_key},
+    route_access{http_method::get, "/v1/claims", any_valid_key},
+    route_access{http_method::post, "/v1/claims/{id}/dispute", any_valid_key},
+    route_access{http_method::post, "/v1/claims/{id}/uphold", any_valid_key},
+    route_access{http_method::post, "/v1/claims/{id}/dismiss", any_valid_key},
+    route_access{http_method::post, "/v1/claims/{id}/withdraw", any_valid_key},
+    route_access{http_method::get, "/events/types", any_valid_key},
+    route_access{http_method::post, "/events", any_valid_key},
+    route_access{http_method::get, "/events", any_valid_key},
+    route_access{http_method::post, "/claims", any_valid_key},
+    route_access{http_method::get, "/claims", any_valid_key},
+    route_access{http_method::post, "/claims/{id}/dispute", any_valid_key},
+    route_access{http_method::post, "/claims/{id}/uphold", any_valid_key},
+    route_access{http_method::post, "/claims/{id}/dismiss", any_valid_key},
+    route_access{http_method::post, "/claims/{id}/withdraw", any_valid_key},
+    route_access{http_method::get, "/v1/history/{userExternalId}", any_valid_key},
 };
 
 // ---- scopes and roles ---------------------------------------------------------------------

@@ -49,6 +49,8 @@ class tenancy_index {
   // Publishes the staged state if anything changed since the last publish.
   void publish();
   void set_sampler(turn_sampler sampler) { _cell.set_sampler(std::move(sampler)); }
+  // Start-up: keep retired values until the sampler is set (engine/common/rcu.h).
+  void hold_until_sampler() { _cell.hold_until_sampler(); }
 
  private:
   limiter_cells _limiter_cells;  // before _staging and _cell: records point into it

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "engine/common/ids.h"
+#include "engine/evidence/claim.h"
+#include "engine/evidence/event.h"
 #include "engine/tenancy/model.h"
 #include "storage/record.h"
 #include "tests/tools/ctl_test_support.h"
@@ -125,6 +128,37 @@ TEST_F(verify_test, records_under_the_wrong_key_or_of_the_wrong_type_are_reporte
   }
   EXPECT_TRUE(wrong_key) << render_verify_report(r, "x");
   EXPECT_TRUE(wrong_type) << render_verify_report(r, "x");
+}
+
+TEST_F(verify_test, evidence_events_and_claims_are_checked_against_their_keys) {
+  namespace ev = engine::evidence;
+  ev::event_record e;
+  e.id = engine::new_uuid_v7();
+  e.workspace_id = "default";
+  e.entity = ev::compute_entity_id("default", "u");
+  e.type = *ev::find_event_type("gig.paid");
+  e.occurred_at_ms = e.received_at_ms = 1'700'000'000'000;
+  put(table::events, *ev::inverted_id_key(e.workspace_id, e.id), record_type::event, ev::encode_event(e));
+  ev::claim_record c;
+  c.id = engine::new_uuid_v7();
+  c.workspace_id = "default";
+  c.identity_namespace = "default";
+  c.entity = e.entity;
+  c.filed_at_ms = c.updated_at_ms = 1'700'000'000'000;
+  put(table::claims, *ev::claim_key(c.identity_namespace, c.id), record_type::claim, ev::encode_claim(c));
+  EXPECT_TRUE(verify_store(*store).consistent()) << render_verify_report(verify_store(*store), "x");
+  // The same event under another workspace's key, a claim under another namespace.
+  put(table::events, *ev::inverted_id_key("other", e.id), record_type::event, ev::encode_event(e));
+  put(table::claims, *ev::claim_key("other", c.id), record_type::claim, ev::encode_claim(c));
+  const verify_report r = verify_store(*store);
+  bool event_key = false;
+  bool claim_key = false;
+  for (const verify_problem& p : r.problems) {
+    event_key |= p.table == "events" && p.detail.find("key other than event") != std::string::npos;
+    claim_key |= p.table == "claims" && p.detail.find("key other than claim") != std::string::npos;
+  }
+  EXPECT_TRUE(event_key) << render_verify_report(r, "x");
+  EXPECT_TRUE(claim_key) << render_verify_report(r, "x");
 }
 
 TEST_F(verify_test, the_problem_list_is_bounded) {

@@ -1,0 +1,320 @@
+#include "engine/evidence/evidence_routes.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "engine/common/ids.h"
+#include "engine/common/json.h"
+#include "engine/evidence/event.h"
+#include "engine/evidence/evidence_recovery.h"
+#include "engine/evidence/list_page.h"
+#include "engine/evidence/query.h"
+#include "engine/idempotency/canonical_json.h"
+#include "engine/idempotency/command.h"
+#include "engine/idempotency/key.h"
+#include "engine/idempotency/test_routes.h"
+#include "storage/record.h"
+
+namespace warrant::engine::evidence {
+namespace {
+
+using net::request_context;
+using storage::apply_status;
+using storage::table;
+
+// The idempotency scope's route: one for /v1/events and its unprefixed alias, so a key used
+// on one is a key used on the other.
+constexpr std::string_view events_scope = "/v1/events";
+
+class create_event_cmd final : public idempotency::idempotent_command {
+ public:
+  create_event_cmd(net::shard& s, net::deferred_response t, idempotency::ticket tk, entity_index& index,
+                   event_record e)
+      : idempotent_command(s, t, std::move(tk)), _index(index), _e(std::move(e)) {}
+
+ protected:
+  apply_status apply_write(storage::write_txn& txn, storage::log_appender&, idempotency::stored_response& answer) override {
+    if (_index.full(entity_headroom)) {
+      _full = true;
+      return apply_status::rejected;
+    }
+    const auto key = inverted_id_key(_e.workspace_id, _e.id);
+    if (!key || txn.get(table::events, *key)) return apply_status::rejected;  // ids are unique: never
+    txn.put(table::events, *key, storage::encode_record(storage::record_type::event, encode_event(_e)));
+    answer.status = 201;
+    answer.content_type = "application/json";
+    net::byte_buffer body;
+    render_event(body, _e);
+    answer.body.assign(body.view());
+    return apply_status::applied;
+  }
+  // After the commit, in commit order: only now may readers see the event.
+  void publish() override { index_event(_index, _e); }
+  void respond_rejected(net::http_response& res) override {
+    if (_full) return answer_index_full(res);
+    res.set_error(409, "CONFLICT", "an event with this id exists");
+  }
+
+ private:
+  entity_index& _index;
+  event_record _e;
+  bool _full = false;
+};
+
+void create_event(evidence_api& api, request_context& ctx, const principal& who) {
+  if (!require_json_content_type(ctx.req, ctx.res)) return;
+  idempotency::parsed_key client_key;
+  const idempotency::key_presence presence = idempotency::read_key(ctx.req, client_key);
+  if (presence == idempotency::key_presence::invalid) return idempotency::answer_invalid_key(ctx.res);
+  const std::int64_t now = unix_now_ms();
+  event_request request;
+  json_error err;
+  if (!parse_event_request(ctx.req.body, now, request, err)) return answer_json_error(err, ctx.res);
+  if (!admit_agent_event(who, presence == idempotency::key_presence::valid, request.type, ctx.res)) return;
+  std::string canonical;
+  const idempotency::canonical_result c = idempotency::canonicalize(ctx.req.body, canonical);
+  if (!c.ok()) return answer_canonical_error(c.offset, idempotency::canonical_errc_message(c.error), ctx.res);
+
+  event_record e;
+  e.workspace_id = who.workspace_id();
+  idempotency::request_identity id{e.workspace_id, "POST", events_scope, canonical, idempotency::key_kind::client,
+                                   client_key.view()};
+  std::optional<std::string> auto_key;
+  // Auto-dedup only when occurredAt was given: an omitted one is the receipt time, which
+  // would make every retry a new event anyway (spec/evidence.md).
+  if (presence == idempotency::key_presence::absent && request.occurred_at_ms) {
+    auto_key = idempotency::automatic_event_key(e.workspace_id, ctx.req.body);
+    if (auto_key) {
+      id.kind = idempotency::key_kind::automatic;
+      id.key = *auto_key;
+    }
+  }
+  idempotency::ticket t;
+  if (!api.idempotency.admit(id, ctx.owner.index(), now, ctx.res, t)) return;
+  e.id = new_uuid_v7(now);
+  e.entity = compute_entity_id(who.ws.identity_namespace, request.user_external_id);
+  e.type = request.type;
+  e.occurred_at_ms = request.occurred_at_ms.value_or(now);
+  e.received_at_ms = now;
+  e.level = request.level;
+  e.actor = request.actor;
+  e.batch = request.batch;
+  const net::deferred_response token = ctx.defer();
+  submit(api.writer, ctx, std::make_unique<create_event_cmd>(ctx.owner, token, std::move(t), api.entities, std::move(e)));
+}
+
+// GET /v1/events filters, validated.
+struct event_filter {
+  std::optional<entity_id> entity;
+  std::optional<event_type_id> type;
+  std::int64_t since_ms = std::numeric_limits<std::int64_t>::min();  // occurredAt >= since
+  std::int64_t until_ms = std::numeric_limits<std::int64_t>::max();  // occurredAt < until
+  bool matches(const event_record& e) const {
+    return (!entity || e.entity == *entity) && (!type || e.type == *type) && e.occurred_at_ms >= since_ms &&
+           e.occurred_at_ms < until_ms;
+  }
+};
+
+bool parse_time_param(std::string_view query, std::string_view name, std::int64_t& out, net::http_response& res) {
+  std::string text;
+  bool present = false;
+  if (!decoded_param(query, name, text, present, res)) return false;
+  if (!present) return true;
+  const auto t = parse_time_ms(text);
+  if (!t) {
+    res.set_error(400, "VALIDATION_ERROR", fmt::format("query parameter '{}' must be an RFC 3339 time", name),
+                  "e.g. 2026-05-20T10:00:00.000Z (percent-encode '+' as %2B)");
+    return false;
+  }
+  out = *t;
+  return true;
+}
+
+bool parse_event_filter(request_context& ctx, const principal& who, event_filter& f) {
+  std::string text;
+  bool present = false;
+  if (!decoded_param(ctx.req.query, "userExternalId", text, present, ctx.res)) return false;
+  if (present) {
+    if (text.empty() || text.size() > user_external_id_bytes_max) {
+      ctx.res.set_error(400, "VALIDATION_ERROR", "userExternalId must be 1 to 255 bytes");
+      return false;
+    }
+    f.entity = compute_entity_id(who.ws.identity_namespace, text);
+  }
+  if (!decoded_param(ctx.req.query, "eventType", text, present, ctx.res)) return false;
+  if (present) {
+    f.type = find_event_type(text);
+    if (!f.type) {
+      ctx.res.set_error(400, "INVALID_EVENT_TYPE", "eventType is not an event type",
+                        "GET /v1/events/types lists the catalogue");
+      return false;
+    }
+  }
+  return parse_time_param(ctx.req.query, "since", f.since_ms, ctx.res) &&
+         parse_time_param(ctx.req.query, "until", f.until_ms, ctx.res);
+}
+
+// Where a newest-first page starts (list_page.h); 400 for a cursor that is not one.
+bool page_start(std::string_view query, std::string_view owner, std::string& from, net::http_response& res) {
+  std::string_view cursor;
+  const bool present = query_param(query, "cursor", cursor);
+  auto key = page_start_key(owner, present ? std::optional<std::string_view>(cursor) : std::nullopt);
+  if (!key) {
+    res.set_error(400, "VALIDATION_ERROR", "invalid cursor", "pass nextCursor from the previous page unchanged");
+    return false;
+  }
+  from = std::move(*key);
+  return true;
+}
+
+void list_events(evidence_api& api, request_context& ctx, const principal& who) {
+  std::size_t limit = 0;
+  event_filter filter;
+  std::string from;
+  if (!parse_limit(ctx.req.query, limit, ctx.res) || !parse_event_filter(ctx, who, filter) ||
+      !page_start(ctx.req.query, who.workspace_id(), from, ctx.res)) {
+    return;
+  }
+  list_page<event_record> page;
+  try {
+    storage::lmdb_store::reader r(api.store);
+    page = read_page<event_record>(
+        r, table::events, storage::record_type::event, who.workspace_id(), from, limit, list_scan_records_max,
+        [](std::string_view payload) { return decode_event(payload); },
+        [&filter](const event_record& e) { return filter.matches(e); });
+  } catch (const std::exception& e) {
+    return answer_read_failure(ctx.res, "listing events", e);
+  }
+  net::byte_buffer& out = ctx.res.body();
+  out.append(R"({"events":[)");
+  for (std::size_t i = 0; i < page.records.size(); ++i) {
+    if (i) out.push_back(',');
+    render_event(out, page.records[i]);
+  }
+  out.append(R"(],"nextCursor":)");
+  put_cursor(out, page.next_cursor);
+  out.push_back('}');
+}
+
+// The history route is the hot read path: its scratch strings are per thread and keep their
+// storage, so a request allocates nothing once they have grown (the shared_ptr copy of the
+// policy is a reference count, not an allocation).
+std::string& scratch(int which) {
+  thread_local std::string strings[2];
+  strings[which].clear();
+  return strings[which];
+}
+
+void put_time_or_null(net::byte_buffer& out, bool present, std::int64_t ms) {
+  if (!present) return out.append("null");
+  std::string& t = scratch(1);
+  append_time_ms(t, ms);
+  out.push_back('"');
+  out.append(t);
+  out.push_back('"');
+}
+
+void put_number(net::byte_buffer& out, std::uint64_t v) {
+  char buf[24];
+  auto end = fmt::format_to(buf, "{}", v);
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+// GET /v1/history/{userExternalId}: from the index alone. An entity nobody has reported is
+// tier 0 with zero counts (200, not 404): "no history yet" is an answer, and a 404 would
+// tell a caller nothing a zero does not.
+void get_history(evidence_api& api, request_context& ctx, const principal& who) {
+  std::string& user = scratch(0);
+  if (!percent_decode(ctx.params.get("userExternalId"), false, user) || user.empty() ||
+      user.size() > user_external_id_bytes_max) {
+    return ctx.res.set_error(400, "VALIDATION_ERROR", "userExternalId must be 1 to 255 bytes, percent-encoded");
+  }
+  const entity_id id = compute_entity_id(who.ws.identity_namespace, user);
+  entity_facts facts;
+  api.entities.lookup(id, facts);  // unknown: the zeros `facts` starts with
+  const policy* p = &api.policies.on_shard(ctx.owner.index());
+  const std::int64_t now = unix_now_ms();
+  const tier_signals signals = tier_signals_at(facts.history, now);
+  const int tier = tier_of(signals, p->thresholds(), p->mode_for(who.ws.identity_namespace));
+
+  net::byte_buffer& out = ctx.res.body();
+  std::string& hex = scratch(0);  // `user` is no longer needed
+  append_entity_id_hex(hex, id);
+  out.append(R"({"entityId":")");
+  out.append(hex);
+  out.append(R"(","tier":)");
+  put_number(out, static_cast<std::uint64_t>(tier));
+  out.append(R"(,"eventCount":)");
+  put_number(out, facts.event_count);
+  out.append(R"(,"countedEventCount":)");
+  put_number(out, facts.history.counted_events);
+  out.append(R"(,"platformCount":)");
+  put_number(out, facts.history.partners);
+  out.append(R"(,"firstEventAt":)");
+  put_time_or_null(out, facts.event_count > 0, facts.first_event_ms);
+  out.append(R"(,"lastEventAt":)");
+  put_time_or_null(out, facts.event_count > 0, facts.last_event_ms);
+  out.append(R"(,"historyAgeDays":)");
+  put_number(out, signals.age_days);
+  out.append(R"(,"claimStatus":")");
+  out.append(claim_status_name(claim_status_at(facts.claims, now)));
+  out.append(R"(","claims":{)");
+  for (std::size_t i = 0; i < claim_state_count; ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    out.append(claim_state_name(static_cast<claim_state>(i)));
+    out.append("\":");
+    put_number(out, facts.claims.in_state[i]);
+  }
+  out.append("}}");
+}
+
+}  // namespace
+
+bool admit_agent_event(const principal&, bool, event_type_id, net::http_response&) {
+  // Issue 6 adds the agent checks here (see the header); keys carry no agent yet.
+  return true;
+}
+
+void answer_index_full(net::http_response& res) {
+  res.set_error(503, "ENTITY_INDEX_FULL", "the entity index is at its limit; nothing was written",
+                "the operator must shard the namespace across nodes");
+}
+
+void answer_canonical_error(std::size_t offset, std::string_view reason, net::http_response& res) {
+  res.set_error(400, "INVALID_JSON", fmt::format("the request body is not acceptable JSON at byte {}: {}", offset, reason),
+                "send one JSON object, UTF-8 encoded");
+}
+
+void put_cursor(net::byte_buffer& out, std::string_view cursor) {
+  if (cursor.empty()) return out.append("null");
+  net::append_json_string(out, cursor);
+}
+
+void answer_read_failure(net::http_response& res, const char* what, const std::exception& e) {
+  std::fprintf(stderr, "warrantd: %s: %s\n", what, e.what());
+  res.set_error(503, "STORAGE_UNAVAILABLE", "storage is unavailable", "retry later");
+  res.add_header("Retry-After", "1");
+}
+
+void register_event_routes(net::router& routes, guard& g, evidence_api& api) {
+  for (std::string_view base : {"/v1/events", "/events"}) {
+    const std::string types = std::string(base) + "/types";
+    g.route(routes, net::http_method::get, types,
+            [](request_context& ctx, const principal&) { ctx.res.body().append(event_types_json()); });
+    g.route(routes, net::http_method::post, base,
+            [&api](request_context& ctx, const principal& who) { create_event(api, ctx, who); });
+    g.route(routes, net::http_method::get, base,
+            [&api](request_context& ctx, const principal& who) { list_events(api, ctx, who); });
+  }
+  g.route(routes, net::http_method::get, "/v1/history/{userExternalId}",
+          [&api](request_context& ctx, const principal& who) { get_history(api, ctx, who); });
+}
+
+void register_evidence_routes(net::router& routes, guard& g, evidence_api& api) {
+  register_event_routes(routes, g, api);
+  register_claim_routes(routes, g, api);
+}
+
+}  // namespace warrant::engine::evidence
