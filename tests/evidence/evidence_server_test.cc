@@ -312,6 +312,39 @@ TEST_F(evidence_server, HistoryCountsAndTierFromTheIndex) {
   EXPECT_TRUE(is_rfc3339_ms(h["lastEventAt"].string));
 }
 
+// The policy routes decide on the same index: history earns tiers, claims tighten.
+TEST_F(evidence_server, EvaluateDecidesOnTheActorsHistoryAndClaims) {
+  const tenant a = make_tenant("a");
+  auto decide = [&](std::string_view action) {
+    const http_response r = post(a, "/v1/policy/evaluate",
+                                 R"({"actor":{"type":"human","id":"worker 9"},"action":")" + std::string(action) + "\"}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return body_json(r);
+  };
+  json d = decide("message.send");  // allow at tier 1, limit at 0
+  EXPECT_EQ(d["tier"].integer, 0);
+  EXPECT_EQ(d["decision"].string, "LIMIT");
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(post(a, "/v1/events", event_body("worker 9", "gig.completed", R"("occurredAt":")" + ago(20 * day_ms - i * 1000) + "\"")).status, 201);
+  }
+  d = decide("message.send");
+  EXPECT_EQ(d["tier"].integer, 1);
+  EXPECT_EQ(d["decision"].string, "ALLOW");
+  EXPECT_EQ(d["claimStatus"].string, "clean");
+  EXPECT_EQ(decide("data.export")["decision"].string, "LIMIT");  // allow 2, limit 1
+  // An open claim flags the actor: low risk tightens one step, high risk is denied.
+  ASSERT_EQ(post(a, "/v1/claims", R"({"userExternalId":"worker 9","claimType":"fraud"})").status, 201);
+  d = decide("message.send");
+  EXPECT_EQ(d["claimStatus"].string, "flagged");
+  EXPECT_EQ(d["decision"].string, "STEP_UP");
+  EXPECT_EQ(decide("payout.request")["decision"].string, "DENY");
+  // Another workspace (another namespace) knows nothing of this actor.
+  const tenant b = make_tenant("b");
+  const http_response other = post(b, "/v1/policy/evaluate", R"({"actor_id":"worker 9","action":"message.send"})");
+  EXPECT_EQ(body_json(other)["tier"].integer, 0);
+  EXPECT_EQ(body_json(other)["claimStatus"].string, "clean");
+}
+
 TEST_F(evidence_server, ClaimLifecycle) {
   const tenant a = make_tenant("a", "market");
   const tenant b = make_tenant("b", "market");  // same namespace: may dispute, may not uphold
