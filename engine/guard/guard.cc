@@ -101,7 +101,7 @@ void guard::serve(net::request_context& ctx, const guarded_route& route) {
     return answer_rate_limited(ctx.res, limit.retry_after_s);
   }
 
-  const access_denial denial = check_access(route.rule, key->in_default_workspace, key->roles);
+  const access_denial denial = check_access_in_workspace(route.rule, key->in_default_workspace, key->roles);
   if (!denial.allowed()) {
     n.forbidden.add();
     std::array<char, denial_message_bytes_max> buf{};
