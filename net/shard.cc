@@ -78,6 +78,7 @@ shard::shard(std::size_t index, const shard_config& config, const router& routes
     _free_slots.push_back(static_cast<std::uint32_t>(i));
   }
   _flush_list.reserve(config.connections_max);
+  refresh_clock();  // handlers run from tests on a shard that never starts see a real time
   for (std::size_t i = 0; i < config.connections_max; ++i) _conns[i].parser = http_parser(config.limits);
   _wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (_wake_fd < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
@@ -248,6 +249,9 @@ void shard::arm_tick() {
 
 void shard::refresh_clock() {
   _now_ns = monotonic_ns();
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  _now_unix_ms = static_cast<std::int64_t>(wall.tv_sec) * 1000 + wall.tv_nsec / 1'000'000;
 }
 
 void shard::run() {

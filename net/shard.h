@@ -124,6 +124,9 @@ class shard {
   bool running() const { return _running.load(std::memory_order_acquire); }
   // Shard thread: monotonic time of the current loop turn.
   std::int64_t now_ns() const { return _now_ns; }
+  // Shard thread: wall-clock time (Unix ms) of the current loop turn, read once per turn for
+  // whoever needs a wall clock per request (the guard's key expiry).
+  std::int64_t now_unix_ms() const { return _now_unix_ms; }
   // Shard thread: the client address of the connection in `slot` (a request_context's
   // conn_slot), read with getpeername(2) on first use and cached for the connection.
   const peer_address& peer(std::uint32_t slot);
@@ -210,6 +213,7 @@ class shard {
   bool _stopping = false;
   std::int64_t _drain_deadline_ns = 0;
   std::int64_t _now_ns = 0;
+  std::int64_t _now_unix_ms = 0;
   __kernel_timespec _tick_ts{};
 
   std::atomic<std::uint64_t> _turns{0};

@@ -150,7 +150,11 @@ const access_rule* find_route_access(net::http_method method, std::string_view p
 }
 
 access_denial check_access(const access_rule& rule, std::string_view workspace_id, std::uint32_t roles) {
-  const bool in_scope_workspace = !rule.operator_workspace || workspace_id == default_workspace_id;
+  return check_access_in_workspace(rule, workspace_id == default_workspace_id, roles);
+}
+
+access_denial check_access_in_workspace(const access_rule& rule, bool in_default_workspace, std::uint32_t roles) {
+  const bool in_scope_workspace = !rule.operator_workspace || in_default_workspace;
   if (rule.roles_any != 0 && (!in_scope_workspace || (roles & rule.roles_any) == 0)) {
     return {access_denial::kind::role, rule.roles_any, 0};
   }

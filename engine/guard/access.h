@@ -107,6 +107,10 @@ struct access_denial {
 // operator route is denied the rule's role, as if it lacked it (the roles of another
 // workspace's key say nothing about the platform).
 access_denial check_access(const access_rule& rule, std::string_view workspace_id, std::uint32_t roles);
+// The same, with the workspace test already made (`in_default_workspace`: the key belongs to
+// workspace `default`), as the guard's key table holds it. (A name of its own: an overload on
+// bool would catch string literals meant for the one above.)
+access_denial check_access_in_workspace(const access_rule& rule, bool in_default_workspace, std::uint32_t roles);
 
 // "this key lacks the role platform.admin" / "this key lacks one of the roles a, b" /
 // "this key lacks the scope controlplane:apply", into `buf`; the view points into it.

@@ -18,10 +18,22 @@ std::string_view presented_key(const net::http_request& req) {
   return auth;
 }
 
+// Shape only (prefix, length, alphabet), not the checksum: a key whose checksum is wrong was
+// never generated, so it is in no index and gets the same 401 after one lookup; verifying the
+// checksum would cost a second SHA-256 on every request to answer the same thing earlier.
+const key_admission* find_usable_key(const net::http_request& req, const tenancy_snapshot& snapshot,
+                                     std::int64_t now_ms) {
+  const std::string_view key = presented_key(req);
+  if (!api_key_shaped(key)) return nullptr;
+  const key_admission* slot = snapshot.usable_keys.find(hash_api_key(key));
+  if (slot == nullptr || !slot->usable_at(now_ms)) return nullptr;
+  return slot;
+}
+
 const api_key_record* authenticate(const net::http_request& req, const tenancy_snapshot& snapshot,
                                    std::int64_t now_ms) {
   const std::string_view key = presented_key(req);
-  if (!well_formed_api_key(key)) return nullptr;
+  if (!api_key_shaped(key)) return nullptr;
   const api_key_record* record = snapshot.find_key(hash_api_key(key));
   if (record == nullptr || !record->usable_at(now_ms)) return nullptr;
   return record;

@@ -2,8 +2,8 @@
 //
 // The key comes from `x-api-key: K` or `Authorization: Bearer K` (scheme case-insensitive,
 // RFC 9110 §11.1). Malformed, unknown, revoked and expired keys are indistinguishable to the
-// caller: the same 401. A lookup is a format check (prefix, length, alphabet, checksum), a
-// SHA-256 and one hash-map probe in the given tenancy snapshot; no lock, no allocation.
+// caller: the same 401. A lookup is a shape check (prefix, length, alphabet — not the checksum,
+// see auth.cc), one SHA-256 and one probe of the snapshot's key table; no lock, no allocation.
 // The guard (engine/guard/guard.h) is the only caller on the request path. Shard threads.
 #pragma once
 
@@ -19,7 +19,12 @@ namespace warrant::engine {
 // The presented key, or empty. `x-api-key` wins when both headers are present.
 std::string_view presented_key(const net::http_request& req);
 
-// The usable key record for this request, or nullptr.
+// The request path: the key table slot of this request's usable key, or nullptr.
+const key_admission* find_usable_key(const net::http_request& req, const tenancy_snapshot& snapshot,
+                                     std::int64_t now_ms);
+
+// The usable key record for this request, or nullptr, from the snapshot's maps (snapshots that
+// were not published, such as tests' and offline tools').
 const api_key_record* authenticate(const net::http_request& req, const tenancy_snapshot& snapshot,
                                    std::int64_t now_ms);
 

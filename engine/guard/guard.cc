@@ -71,8 +71,11 @@ std::int64_t guard::now_ns() const {
   return _options.clock.monotonic_ns != nullptr ? _options.clock.monotonic_ns() : monotonic_now_ns();
 }
 
-std::int64_t guard::now_unix_ms() const {
-  return _options.clock.unix_ms != nullptr ? _options.clock.unix_ms() : unix_now_ms();
+std::int64_t guard::now_unix_ms(const net::shard& owner) const {
+  // The shard's wall clock of this loop turn: one clock read per turn, not per request. It
+  // may trail the true time by the turn's length (well under a second), which only moves a
+  // key's expiry that much later; the limiters keep their own per-request monotonic read.
+  return _options.clock.unix_ms != nullptr ? _options.clock.unix_ms() : owner.now_unix_ms();
 }
 
 guard_shard_counters& guard::counters(std::size_t shard_index) {
@@ -86,24 +89,25 @@ void guard::serve(net::request_context& ctx, const guarded_route& route) {
   guard_shard_counters& n = counters(ctx.owner.index());
   const std::int64_t now = now_ns();
   const tenancy_snapshot& snapshot = _tenancy.current();
-  const api_key_record* key = authenticate(ctx.req, snapshot, now_unix_ms());
-  const workspace* ws = key != nullptr ? snapshot.find_workspace(key->workspace_id) : nullptr;
-  if (ws == nullptr) return refuse_authentication(ctx, n, now);
+  // One probe of the snapshot's key table (engine/tenancy/key_table.h): the slot carries the
+  // key's workspace, limits and limiter cells, resolved when the snapshot was published.
+  const key_admission* key = find_usable_key(ctx.req, snapshot, now_unix_ms(ctx.owner));
+  if (key == nullptr) return refuse_authentication(ctx, n, now);
 
-  const rate_decision limit = admit_request(*ws, *key, now);
+  const rate_decision limit = admit_request(*key, now);
   add_rate_limit_headers(ctx.res, limit);
   if (!limit.allowed()) {
     (limit.refused == rate_decision::refused_by::key ? n.rate_limited_key : n.rate_limited_workspace).add();
     return answer_rate_limited(ctx.res, limit.retry_after_s);
   }
 
-  const access_denial denial = check_access(route.rule, key->workspace_id, key->roles);
+  const access_denial denial = check_access_in_workspace(route.rule, key->in_default_workspace, key->roles);
   if (!denial.allowed()) {
     n.forbidden.add();
     std::array<char, denial_message_bytes_max> buf{};
     return answer_forbidden(ctx.res, denial_message(denial, buf));
   }
-  const principal who{*key, *ws, snapshot, scopes_of_roles(key->roles), limit};
+  const principal who{*key->key, *key->ws, snapshot, scopes_of_roles(key->roles), limit, key->identity()};
   route.handler(ctx, who);
 }
 

@@ -14,7 +14,8 @@
 //
 // WHAT HAPPENS BEFORE THE HANDLER (shard thread, per request, no lock, no allocation):
 //   1. the key (`x-api-key` or `Authorization: Bearer`) is parsed and looked up in the current
-//      tenancy snapshot. Missing, malformed, unknown, revoked, expired: one identical 401 —
+//      tenancy snapshot's key table (engine/tenancy/key_table.h: one probe gives the key, its
+//      workspace, limits and limiter cells, resolved when the snapshot was published). Missing, malformed, unknown, revoked, expired: one identical 401 —
 //      or 429 once the client address has failed too often (per-address failure limiter);
 //   2. the workspace's (and the key's own, if it has one) GCRA limiter admits or refuses:
 //      429 RATE_LIMITED with Retry-After. `RateLimit-Policy` and `RateLimit` headers are set on
@@ -60,6 +61,7 @@ struct principal {
   const tenancy_snapshot& snapshot;  // the one the key was found in; consistent with `key`, `ws`
   scope_set scopes = 0;              // granted by the key's roles (engine/guard/access.h)
   rate_decision limit;               // what the limiter said (allowed, here)
+  std::string_view identity_json;    // the key's /api/me answer, rendered at publish (key_table.h)
 
   std::string_view workspace_id() const { return key.workspace_id; }
   std::string_view key_id() const { return key.id; }
@@ -72,7 +74,7 @@ using guarded_handler = std::function<void(net::request_context&, const principa
 
 // Wall clock for key expiry, monotonic clock for the limiters; injectable for tests.
 struct guard_clock {
-  std::int64_t (*unix_ms)() = nullptr;      // nullptr: engine::unix_now_ms
+  std::int64_t (*unix_ms)() = nullptr;      // nullptr: the shard's wall clock of the loop turn
   std::int64_t (*monotonic_ns)() = nullptr;  // nullptr: CLOCK_MONOTONIC
 };
 
@@ -120,7 +122,7 @@ class guard {
   void serve(net::request_context& ctx, const guarded_route& route);
   void refuse_authentication(net::request_context& ctx, guard_shard_counters& counters, std::int64_t now_ns);
   std::int64_t now_ns() const;
-  std::int64_t now_unix_ms() const;
+  std::int64_t now_unix_ms(const net::shard& owner) const;
   guard_shard_counters& counters(std::size_t shard_index);
 
   tenancy_index& _tenancy;

@@ -1,10 +1,10 @@
 #include "engine/guard/rate_limit.h"
 
-#include <fmt/format.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cassert>
 #include <cstring>
 
@@ -84,41 +84,36 @@ policy_state current_policy(const std::atomic<std::int64_t>& tat_ns, std::int64_
   return {quota, static_cast<std::uint32_t>((p.window_ns - debt) / p.interval_ns), whole_seconds_up(debt, false)};
 }
 
-std::uint32_t workspace_limit(const workspace& ws) {
-  return ws.requests_per_minute == 0 ? default_requests_per_minute : ws.requests_per_minute;
-}
-
 }  // namespace
 
 std::uint32_t key_requests_per_minute(const workspace& ws, const api_key_record& key) {
   if (key.requests_per_minute == 0) return 0;
-  return std::min(key.requests_per_minute, workspace_limit(ws));
+  return std::min(key.requests_per_minute, workspace_requests_per_minute(ws));
 }
 
-rate_decision admit_request(const workspace& ws, const api_key_record& key, std::int64_t now_ns) {
+rate_decision admit_request(limiter_cell* ws_cell, std::uint32_t ws_limit, limiter_cell* key_cell,
+                            std::uint32_t key_limit, std::int64_t now_ns) {
   rate_decision d;
-  const std::uint32_t ws_limit = workspace_limit(ws);
-  const std::uint32_t key_limit = key_requests_per_minute(ws, key);
   d.workspace.quota = ws_limit;
   d.workspace.remaining = ws_limit;
-  if (key_limit != 0 && key.limiter != nullptr) {
+  if (key_limit != 0 && key_cell != nullptr) {
     d.has_key_policy = true;
-    const gcra_step k = gcra_admit(key.limiter->tat_ns, now_ns, key_limit);
+    const gcra_step k = gcra_admit(key_cell->tat_ns, now_ns, key_limit);
     d.key = policy_of(k, key_limit);
     if (!k.allowed) {
       // The workspace was not charged; its state is reported as it stands.
-      if (ws.limiter != nullptr) d.workspace = current_policy(ws.limiter->tat_ns, now_ns, ws_limit);
+      if (ws_cell != nullptr) d.workspace = current_policy(ws_cell->tat_ns, now_ns, ws_limit);
       d.refused = rate_decision::refused_by::key;
       d.retry_after_s = whole_seconds_up(k.retry_after_ns, true);
       return d;
     }
   }
-  if (ws.limiter == nullptr) return d;
-  const gcra_step w = gcra_admit(ws.limiter->tat_ns, now_ns, ws_limit);
+  if (ws_cell == nullptr) return d;
+  const gcra_step w = gcra_admit(ws_cell->tat_ns, now_ns, ws_limit);
   d.workspace = policy_of(w, ws_limit);
   if (!w.allowed) {
     if (d.has_key_policy) {
-      gcra_refund(key.limiter->tat_ns, key_limit);
+      gcra_refund(key_cell->tat_ns, key_limit);
       d.key.remaining = std::min(d.key.remaining + 1, key_limit);
     }
     d.refused = rate_decision::refused_by::workspace;
@@ -127,31 +122,60 @@ rate_decision admit_request(const workspace& ws, const api_key_record& key, std:
   return d;
 }
 
-void add_rate_limit_headers(net::http_response& res, const rate_decision& d) {
-  // Formatted into stack buffers: no allocation. 128 bytes hold the longest values (10-digit numbers).
-  std::array<char, 128> policy{};
-  std::array<char, 128> state{};
-  fmt::format_to_n_result<char*> p{};
-  fmt::format_to_n_result<char*> r{};
-  if (d.has_key_policy) {
-    p = fmt::format_to_n(policy.data(), policy.size(), R"("workspace";q={};w=60, "key";q={};w=60)",
-                         d.workspace.quota, d.key.quota);
-    r = fmt::format_to_n(state.data(), state.size(), R"("workspace";r={};t={}, "key";r={};t={})",
-                         d.workspace.remaining, d.workspace.reset_s, d.key.remaining, d.key.reset_s);
-  } else {
-    p = fmt::format_to_n(policy.data(), policy.size(), R"("workspace";q={};w=60)", d.workspace.quota);
-    r = fmt::format_to_n(state.data(), state.size(), R"("workspace";r={};t={})", d.workspace.remaining,
-                         d.workspace.reset_s);
+rate_decision admit_request(const workspace& ws, const api_key_record& key, std::int64_t now_ns) {
+  const std::uint32_t key_limit = key_requests_per_minute(ws, key);
+  return admit_request(ws.limiter, workspace_requests_per_minute(ws), key_limit != 0 ? key.limiter : nullptr,
+                       key_limit, now_ns);
+}
+
+rate_decision admit_request(const key_admission& key, std::int64_t now_ns) {
+  return admit_request(key.workspace_limiter, key.workspace_limit, key.key_limiter, key.key_limit, now_ns);
+}
+
+namespace {
+
+// A tiny appender over a stack buffer: the header values are formatted without fmt (its
+// run-time format strings showed in the profile) and without allocation.
+class header_text {
+ public:
+  header_text& operator<<(std::string_view s) {
+    const std::size_t n = std::min(s.size(), _buf.size() - _size);
+    std::memcpy(_buf.data() + _size, s.data(), n);
+    _size += n;
+    return *this;
   }
-  res.add_header("RateLimit-Policy", std::string_view(policy.data(), std::min(p.size, policy.size())));
-  res.add_header("RateLimit", std::string_view(state.data(), std::min(r.size, state.size())));
+  header_text& operator<<(std::uint32_t v) {
+    const auto r = std::to_chars(_buf.data() + _size, _buf.data() + _buf.size(), v);
+    if (r.ec == std::errc{}) _size = static_cast<std::size_t>(r.ptr - _buf.data());
+    return *this;
+  }
+  std::string_view view() const { return {_buf.data(), _size}; }
+
+ private:
+  std::array<char, 128> _buf;  // the longest values (10-digit numbers) need 76 bytes
+  std::size_t _size = 0;
+};
+
+}  // namespace
+
+void add_rate_limit_headers(net::http_response& res, const rate_decision& d) {
+  header_text policy;
+  header_text state;
+  policy << R"("workspace";q=)" << d.workspace.quota << ";w=60";
+  state << R"("workspace";r=)" << d.workspace.remaining << ";t=" << d.workspace.reset_s;
+  if (d.has_key_policy) {
+    policy << R"(, "key";q=)" << d.key.quota << ";w=60";
+    state << R"(, "key";r=)" << d.key.remaining << ";t=" << d.key.reset_s;
+  }
+  res.add_header("RateLimit-Policy", policy.view());
+  res.add_header("RateLimit", state.view());
 }
 
 void answer_rate_limited(net::http_response& res, std::uint32_t retry_after_s) {
   res.set_error(429, "RATE_LIMITED", "rate limit exceeded");
-  std::array<char, 16> buf{};
-  const auto r = fmt::format_to_n(buf.data(), buf.size(), "{}", std::max<std::uint32_t>(retry_after_s, 1));
-  res.add_header("Retry-After", std::string_view(buf.data(), r.size));
+  header_text value;
+  value << std::max<std::uint32_t>(retry_after_s, 1);
+  res.add_header("Retry-After", value.view());
 }
 
 // ---- failed authentications per address ---------------------------------------------------

@@ -40,6 +40,7 @@
 #include <memory>
 
 #include "engine/common/limiter_cell.h"
+#include "engine/tenancy/key_table.h"
 #include "engine/tenancy/model.h"
 #include "net/http_response.h"
 #include "net/peer_address.h"
@@ -104,6 +105,12 @@ std::uint32_t key_requests_per_minute(const workspace& ws, const api_key_record&
 // Admits one request of `key` (of `ws`) at `now_ns`. Records without a cell (tests, offline
 // snapshots) are unlimited.
 rate_decision admit_request(const workspace& ws, const api_key_record& key, std::int64_t now_ns);
+// The same from a key-table slot (the request path): its limits and cells, resolved at publish.
+rate_decision admit_request(const key_admission& key, std::int64_t now_ns);
+// The core: a workspace cell at `ws_limit` and, when `key_limit` ≠ 0 and `key_cell` is set, the
+// key's own; a null cell is unlimited.
+rate_decision admit_request(limiter_cell* ws_cell, std::uint32_t ws_limit, limiter_cell* key_cell,
+                            std::uint32_t key_limit, std::int64_t now_ns);
 
 // `RateLimit-Policy: "workspace";q=2000;w=60[, "key";q=100;w=60]` and
 // `RateLimit: "workspace";r=1999;t=1[, "key";r=99;t=1]`.

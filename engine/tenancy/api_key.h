@@ -45,6 +45,8 @@ struct generated_key {
 generated_key generate_api_key();
 // Right prefix, length, alphabet and checksum.
 bool well_formed_api_key(std::string_view key);
+// Right prefix, length and alphabet (the request path: see engine/guard/auth.h).
+bool api_key_shaped(std::string_view key);
 key_hash hash_api_key(std::string_view key);
 std::string hex(const key_hash& h);
 

@@ -54,7 +54,10 @@ void tenancy_index::publish() {
     _cell.reclaim();
     return;
   }
-  _cell.publish(std::make_unique<tenancy_snapshot>(_staging));
+  auto next = std::make_unique<tenancy_snapshot>(_staging);  // copied without a key table
+  const tenancy_snapshot& records = *next;
+  next->usable_keys.build(records.keys_by_hash, [&](std::string_view id) { return records.find_workspace(id); });
+  _cell.publish(std::move(next));
   _dirty = false;
 }
 

@@ -6,6 +6,10 @@
 // Readers (shards) call `current()` and may use the snapshot until their loop turn ends.
 // Start-up recovery fills the staging copy from LMDB before any reader exists.
 //
+// `publish()` also builds the new snapshot's key table (engine/tenancy/key_table.h), the
+// guard's one lookup per request; revocations, expiry and limit changes reach it with the
+// publish that carries them.
+//
 // Staging also gives each workspace (and each key with a limit of its own) a rate-limiter
 // cell that never moves (engine/common/limiter_cell.h); re-staging a record keeps its cell, so
 // limiter state outlives every snapshot. Cells are never freed before the index.
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "engine/common/rcu.h"
+#include "engine/tenancy/key_table.h"
 #include "engine/tenancy/model.h"
 
 namespace warrant::engine {
@@ -27,6 +32,9 @@ struct tenancy_snapshot {
   std::map<std::string, workspace, std::less<>> workspaces;
   std::unordered_map<key_hash, api_key_record, key_hash_hasher, key_hash_equal> keys_by_hash;
   std::map<std::string, key_hash, std::less<>> key_hash_by_id;  // api_key_storage_key → hash
+  // The request path's table of usable keys (engine/tenancy/key_table.h), built by publish()
+  // for each published snapshot; empty in the staging copy and in copies.
+  key_table usable_keys;
 
   const workspace* find_workspace(std::string_view id) const;
   const api_key_record* find_key(const key_hash& h) const;

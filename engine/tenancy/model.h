@@ -47,6 +47,11 @@ struct workspace {
   limiter_cell* limiter = nullptr;
 };
 
+// The limit a workspace is held to: its own, or the default when it has none (0).
+inline std::uint32_t workspace_requests_per_minute(const workspace& w) {
+  return w.requests_per_minute == 0 ? default_requests_per_minute : w.requests_per_minute;
+}
+
 struct api_key_record {
   std::string id;
   std::string workspace_id;
