@@ -30,7 +30,7 @@
 #   5. prints a table and the ratios (per round, median [min, max]) and writes OUT.
 #
 # Builds nothing: needs the Release build (see bench/evidence-load.sh). Needs npm, curl,
-# taskset, python3. About 2 minutes with the defaults, plus the npm download the first time.
+# taskset, python3. About 3 minutes with the defaults, plus the npm download the first time.
 # Environment (defaults in brackets):
 #   ROUNDS [3]  DURATION [4]  WARMUP [1]  CONNECTIONS [64]
 #   ARMS ["cerbos1 cerbos100 evaluate bulk100"]

@@ -31,7 +31,7 @@
 #
 # Builds nothing: needs the Release build
 #   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2
-# Needs curl, taskset, python3 (standard library). About 2 minutes with the defaults.
+# Needs curl, taskset, python3 (standard library). About 3 minutes with the defaults.
 # Environment (defaults in brackets):
 #   ROUNDS [3]  DURATION [4]  WARMUP [1]  CONNECTIONS [64]
 #   ARMS ["healthz evaluate export_pii bulk100 events"]
