@@ -5,6 +5,7 @@
 #include "engine/common/ids.h"
 #include "engine/common/json.h"
 #include "engine/evidence/claim.h"
+#include "engine/evidence/create_record_cmd.h"
 #include "engine/evidence/event.h"
 #include "engine/evidence/evidence_recovery.h"
 #include "engine/evidence/evidence_routes.h"
@@ -34,39 +35,17 @@ std::optional<claim_record> load_claim(storage::write_txn& txn, std::string_view
   return decode_claim(rec.payload);
 }
 
-class file_claim_cmd final : public idempotency::idempotent_command {
- public:
-  file_claim_cmd(net::shard& s, net::deferred_response t, idempotency::ticket tk, entity_index& index,
-                 claim_record c)
-      : idempotent_command(s, t, std::move(tk)), _index(index), _c(std::move(c)) {}
-
- protected:
-  apply_status apply_write(storage::write_txn& txn, storage::log_appender&, idempotency::stored_response& answer) override {
-    if (_index.full(entity_headroom)) {
-      _full = true;
-      return apply_status::rejected;
-    }
-    const auto key = claim_key(_c.identity_namespace, _c.id);
-    if (!key || txn.get(table::claims, *key)) return apply_status::rejected;  // ids are unique: never
-    txn.put(table::claims, *key, storage::encode_record(storage::record_type::claim, encode_claim(_c)));
-    answer.status = 201;
-    answer.content_type = "application/json";
-    net::byte_buffer body;
-    render_claim(body, _c);
-    answer.body.assign(body.view());
-    return apply_status::applied;
-  }
-  void publish() override { index_claim(_index, _c); }
-  void respond_rejected(net::http_response& res) override {
-    if (_full) return answer_index_full(res);
-    res.set_error(409, "CONFLICT", "a claim with this id exists");
-  }
-
- private:
-  entity_index& _index;
-  claim_record _c;
-  bool _full = false;
+struct claim_traits {
+  using record = claim_record;
+  static constexpr table where = table::claims;
+  static constexpr storage::record_type type = storage::record_type::claim;
+  static constexpr std::string_view clash_message = "a claim with this id exists";
+  static std::optional<std::string> key(const claim_record& c) { return claim_key(c.identity_namespace, c.id); }
+  static std::string encode(const claim_record& c) { return encode_claim(c); }
+  static void render(net::byte_buffer& out, const claim_record& c) { render_claim(out, c); }
+  static void index(entity_index& i, const claim_record& c) { index_claim(i, c); }
 };
+using file_claim_cmd = create_record_cmd<claim_traits>;
 
 // One lifecycle action on a stored claim. The writer decides against the claim as stored in
 // its transaction (which holds every earlier command of the batch), so two racing actions on

@@ -6,6 +6,7 @@
 
 #include "engine/common/ids.h"
 #include "engine/common/json.h"
+#include "engine/evidence/create_record_cmd.h"
 #include "engine/evidence/event.h"
 #include "engine/evidence/evidence_recovery.h"
 #include "engine/evidence/list_page.h"
@@ -27,40 +28,17 @@ using storage::table;
 // on one is a key used on the other.
 constexpr std::string_view events_scope = "/v1/events";
 
-class create_event_cmd final : public idempotency::idempotent_command {
- public:
-  create_event_cmd(net::shard& s, net::deferred_response t, idempotency::ticket tk, entity_index& index,
-                   event_record e)
-      : idempotent_command(s, t, std::move(tk)), _index(index), _e(std::move(e)) {}
-
- protected:
-  apply_status apply_write(storage::write_txn& txn, storage::log_appender&, idempotency::stored_response& answer) override {
-    if (_index.full(entity_headroom)) {
-      _full = true;
-      return apply_status::rejected;
-    }
-    const auto key = inverted_id_key(_e.workspace_id, _e.id);
-    if (!key || txn.get(table::events, *key)) return apply_status::rejected;  // ids are unique: never
-    txn.put(table::events, *key, storage::encode_record(storage::record_type::event, encode_event(_e)));
-    answer.status = 201;
-    answer.content_type = "application/json";
-    net::byte_buffer body;
-    render_event(body, _e);
-    answer.body.assign(body.view());
-    return apply_status::applied;
-  }
-  // After the commit, in commit order: only now may readers see the event.
-  void publish() override { index_event(_index, _e); }
-  void respond_rejected(net::http_response& res) override {
-    if (_full) return answer_index_full(res);
-    res.set_error(409, "CONFLICT", "an event with this id exists");
-  }
-
- private:
-  entity_index& _index;
-  event_record _e;
-  bool _full = false;
+struct event_traits {
+  using record = event_record;
+  static constexpr table where = table::events;
+  static constexpr storage::record_type type = storage::record_type::event;
+  static constexpr std::string_view clash_message = "an event with this id exists";
+  static std::optional<std::string> key(const event_record& e) { return inverted_id_key(e.workspace_id, e.id); }
+  static std::string encode(const event_record& e) { return encode_event(e); }
+  static void render(net::byte_buffer& out, const event_record& e) { render_event(out, e); }
+  static void index(entity_index& i, const event_record& e) { index_event(i, e); }
 };
+using create_event_cmd = create_record_cmd<event_traits>;
 
 void create_event(evidence_api& api, request_context& ctx, const principal& who) {
   if (!require_json_content_type(ctx.req, ctx.res)) return;

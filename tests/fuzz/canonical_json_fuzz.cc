@@ -10,19 +10,12 @@
 #include <string_view>
 
 #include "engine/idempotency/canonical_json.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using warrant::engine::idempotency::canonical_number;
 using warrant::engine::idempotency::canonicalize;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      __builtin_printf("check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);    \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 }  // namespace
 

@@ -21,19 +21,12 @@
 #include "engine/evidence/evaluate_request.h"
 #include "engine/evidence/evaluate_response.h"
 #include "engine/evidence/policy_load.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace warrant::engine::evidence;
 using warrant::engine::json_error;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);   \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 const policy& fuzz_policy() {
   static const std::shared_ptr<const policy> p = [] {

@@ -18,19 +18,12 @@
 #include "engine/evidence/entity_id.h"
 #include "engine/evidence/event.h"
 #include "engine/evidence/query.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace warrant::engine::evidence;
 using warrant::engine::json_error;
-
-#define FUZZ_CHECK(cond)                                                              \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                   \
-    }                                                                                 \
-  } while (0)
 
 constexpr std::int64_t now_ms = 1'790'000'000'000;  // a fixed receipt time: runs repeat
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "net/http_parser.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
@@ -21,14 +22,6 @@ using warrant::net::http_parser;
 using warrant::net::http_request;
 using warrant::net::parse_result;
 using warrant::net::parse_status;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      __builtin_printf("check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);    \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 // Default limits, and small ones so the fuzzer reaches every limit with short inputs.
 // header_bytes_max stays above url_bytes_max + the request line's slack (a block can

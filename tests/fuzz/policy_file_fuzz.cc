@@ -18,18 +18,11 @@
 #include "engine/evidence/decision.h"
 #include "engine/evidence/evaluate_response.h"
 #include "engine/evidence/policy_load.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace warrant::engine::evidence;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);   \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 std::size_t line_count(std::string_view text) {
   std::size_t n = 1;

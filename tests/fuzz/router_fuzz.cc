@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "net/router.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
@@ -16,14 +17,6 @@ using warrant::net::http_method;
 using warrant::net::match_status;
 using warrant::net::route_match;
 using warrant::net::router;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      __builtin_printf("check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);    \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 const router& fixed_router() {
   static const router* r = [] {
