@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "net/http_parser.h"
@@ -52,7 +53,8 @@ inline const char* location(simdjson::ondemand::document& doc, const simdjson::p
 }  // namespace json_detail
 
 // Calls on_member(key, value) -> bool for each member of the top-level object; a false
-// return stops with `err` as the member left it.
+// return stops with `err` as the member left it. A callback that also takes a `const char*`
+// gets the padded copy's first byte, to turn a value's location into an offset in `body`.
 template <typename F>
 bool for_each_member(std::string_view body, json_error& err, F&& on_member) {
   auto& parser = json_detail::thread_parser();
@@ -82,7 +84,13 @@ bool for_each_member(std::string_view body, json_error& err, F&& on_member) {
       json_detail::malformed(err, body, json_detail::location(doc, input, body), e);
       return false;
     }
-    if (!on_member(key, value)) {
+    bool go_on = false;
+    if constexpr (std::is_invocable_v<F, std::string_view, simdjson::ondemand::value&, const char*>) {
+      go_on = on_member(key, value, input.data());
+    } else {
+      go_on = on_member(key, value);
+    }
+    if (!go_on) {
       if (err.code.empty()) err = {400, "INVALID_JSON", "malformed JSON", ""};
       return false;
     }

@@ -36,6 +36,8 @@ class request_reader {
     _out = evaluate_request{};
   }
 
+  // The padded copy of the body the values point into (error offsets); none: no offsets.
+  void locate_in(const char* input_base) { _input_base = input_base; }
   bool member(std::string_view key, simdjson::ondemand::value& v);
   bool finish();
 
@@ -278,41 +280,13 @@ bool request_reader::finish() {
 }  // namespace
 
 bool parse_evaluate_request(std::string_view body, const policy& p, evaluate_request& out, json_error& err) {
-  auto& parser = json_detail::thread_parser();
-  const simdjson::padded_string_view input = json_detail::padded(body);
-  request_reader reader(p, out, err, body, input.data());
-  simdjson::ondemand::document doc;
-  if (auto e = parser.iterate(input).get(doc); e) {
-    json_detail::malformed(err, body, nullptr, e);
-    return false;
-  }
-  simdjson::ondemand::object obj;
-  if (auto e = doc.get_object().get(obj); e) {
-    if (e == simdjson::INCORRECT_TYPE) {
-      json_detail::not_an_object(err, body);
-    } else {
-      json_detail::malformed(err, body, json_detail::location(doc, input, body), e);
-    }
-    return false;
-  }
-  for (auto field : obj) {
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key); e) {
-      json_detail::malformed(err, body, json_detail::location(doc, input, body), e);
-      return false;
-    }
-    simdjson::ondemand::value value;
-    if (auto e = field.value().get(value); e) {
-      json_detail::malformed(err, body, json_detail::location(doc, input, body), e);
-      return false;
-    }
-    if (!reader.member(key, value)) return false;
-  }
-  if (const char* trailing = json_detail::location(doc, input, body); trailing != nullptr) {
-    json_detail::malformed(err, body, trailing, simdjson::TRAILING_CONTENT);
-    return false;
-  }
-  return reader.finish();
+  request_reader reader(p, out, err, body);
+  const bool read = for_each_member(body, err, [&](std::string_view key, simdjson::ondemand::value& value,
+                                                   const char* input_base) {
+    reader.locate_in(input_base);
+    return reader.member(key, value);
+  });
+  return read && reader.finish();
 }
 
 bool parse_evaluate_object(simdjson::ondemand::object& obj, const policy& p, evaluate_request& out, json_error& err) {
