@@ -103,6 +103,17 @@ bool for_each_member(std::string_view body, json_error& err, F&& on_member) {
   return true;
 }
 
+// How much of a client's key or value an error message quotes.
+inline constexpr std::size_t quoted_bytes_max = 64;
+// At most `bytes_max` bytes of valid UTF-8 `text`, never splitting a character: a message that
+// quotes a clipped key must stay valid UTF-8, or its JSON error is not JSON.
+inline std::string_view utf8_clip(std::string_view text, std::size_t bytes_max = quoted_bytes_max) {
+  if (text.size() <= bytes_max) return text;
+  std::size_t n = bytes_max;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
 // Typed getters: fill `out` or `err` (naming `field`) and return success.
 bool get_string(simdjson::ondemand::value& v, std::string_view field, std::size_t bytes_max, std::string& out,
                 json_error& err);

@@ -70,7 +70,7 @@ bool parse_bulk_request(std::string_view body, const policy& p, std::size_t item
   bool ok = true;
   const bool parsed = for_each_member(body, err, [&](std::string_view key, simdjson::ondemand::value& value) {
     if (key != "evaluations") {
-      err = {400, "UNKNOWN_FIELD", fmt::format("unknown field '{}'", key.substr(0, 64)), "the body takes only evaluations"};
+      err = {400, "UNKNOWN_FIELD", fmt::format("unknown field '{}'", utf8_clip(key)), "the body takes only evaluations"};
       ok = false;
       return false;
     }

@@ -37,7 +37,7 @@ bool validation_error(json_error& err, std::string message, std::string_view hin
 }
 
 bool unknown_member(std::string_view key, std::string_view hint, json_error& err) {
-  err = {400, "UNKNOWN_FIELD", fmt::format("unknown field '{}'", key.substr(0, identifier_bytes_max)),
+  err = {400, "UNKNOWN_FIELD", fmt::format("unknown field '{}'", utf8_clip(key, identifier_bytes_max)),
          std::string(hint)};
   return false;
 }

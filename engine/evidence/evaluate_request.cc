@@ -14,14 +14,6 @@ using simdjson::ondemand::json_type;
 
 constexpr std::string_view fields_hint = "the body takes actor, action, resource and context";
 
-// At most `bytes_max` bytes of a (valid UTF-8) key for a message, never splitting a character.
-std::string_view clipped(std::string_view key, std::size_t bytes_max = 64) {
-  if (key.size() <= bytes_max) return key;
-  std::size_t n = bytes_max;
-  while (n > 0 && (static_cast<unsigned char>(key[n]) & 0xc0) == 0x80) --n;
-  return key.substr(0, n);
-}
-
 bool validation_error(json_error& err, std::string message, std::string_view hint = {}) {
   err = {400, "VALIDATION_ERROR", std::move(message), std::string(hint)};
   return false;
@@ -96,7 +88,7 @@ bool request_reader::member(std::string_view key, simdjson::ondemand::value& v) 
   } else if (key == "resource") {
     bit = seen_resource;
   } else {
-    _err = {400, "UNKNOWN_FIELD", fmt::format("unknown field '{}'", clipped(key)), std::string(fields_hint)};
+    _err = {400, "UNKNOWN_FIELD", fmt::format("unknown field '{}'", utf8_clip(key)), std::string(fields_hint)};
     return false;
   }
   if (!once(bit, key)) return false;
@@ -156,7 +148,7 @@ bool request_reader::actor(simdjson::ondemand::value& v) {
       have_id = true;
       if (!id_string(value, "actor.id", _nested_id)) return false;
     } else {
-      _err = {400, "UNKNOWN_FIELD", fmt::format("unknown field 'actor.{}'", clipped(key)),
+      _err = {400, "UNKNOWN_FIELD", fmt::format("unknown field 'actor.{}'", utf8_clip(key)),
               "actor takes type and id"};
       return false;
     }

@@ -143,7 +143,7 @@ bool parse_event_request(std::string_view body, std::int64_t now_ms, event_reque
       return true;
     }
     err = {400, "UNKNOWN_FIELD",
-           fmt::format("unknown field '{}': events carry no free-form data", key.substr(0, identifier_bytes_max)),
+           fmt::format("unknown field '{}': events carry no free-form data", utf8_clip(key, identifier_bytes_max)),
            std::string(fields_hint)};
     return false;
   });

@@ -2,10 +2,9 @@
 //
 // What it is for: the evaluate routes (policy_routes.h) ask a `facts_source` for the actor's
 // counted history and claim summary, by the workspace's identity namespace and the actor id
-// (the partner's userExternalId; the source derives the entity id itself). The entity index
-// (engine/evidence/entity_index.h, built on another branch) implements it; until it is merged,
-// warrantd wires a source that knows no history (engine/app.cc, "pre-merge wiring"), and tests
-// use an in-memory map.
+// (the partner's userExternalId; the source derives the entity id itself). In warrantd the
+// entity index answers (engine/app.cc, `entity_facts_source` over entity_index.h); in-process
+// route tests use an in-memory map.
 //
 // Threading: `lookup` is called on shard threads, concurrently, per request: it must be
 // lock-free, must not block and should not allocate.

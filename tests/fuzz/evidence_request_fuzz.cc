@@ -3,10 +3,12 @@
 // claim action bodies, stored event and claim records, query strings.
 //
 // The first byte picks the parser; the rest is its input. Properties:
-//   - a refused body is a 4xx with a code and a message; an accepted event or claim re-encodes
+//   - a refused body is a 4xx with a code and a message that stays valid JSON; an accepted event or claim re-encodes
 //     to a record that decodes to the same fields;
 //   - a stored payload either decodes or is refused, and what decodes re-encodes identically;
 //   - percent-decoding never grows its input and a decoded parameter is found again.
+#include <simdjson.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +20,7 @@
 #include "engine/evidence/entity_id.h"
 #include "engine/evidence/event.h"
 #include "engine/evidence/query.h"
+#include "net/http_response.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -27,10 +30,17 @@ using warrant::engine::json_error;
 
 constexpr std::int64_t now_ms = 1'790'000'000'000;  // a fixed receipt time: runs repeat
 
+// A refusal is a 4xx with a code and a message, and its JSON answer parses (a message that
+// quotes part of the input must not break it).
 void check_refusal(const json_error& err) {
   FUZZ_CHECK(err.status >= 400 && err.status < 500);
   FUZZ_CHECK(!err.code.empty());
   FUZZ_CHECK(!err.message.empty());
+  warrant::net::byte_buffer body;
+  warrant::net::append_json_string(body, err.message);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  FUZZ_CHECK(parser.parse(std::string(body.view())).get(doc) == simdjson::SUCCESS);
 }
 
 void fuzz_event(std::string_view body) {

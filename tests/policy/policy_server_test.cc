@@ -21,7 +21,7 @@ TEST_F(PolicyRoutes, EvaluateAnswersEveryFieldInOrder) {
   EXPECT_NE(r.header("ratelimit"), "");
   const json a = body_json(r);
   EXPECT_EQ(a.keys(), answer_fields);
-  EXPECT_EQ(a["decision"].string, "DENY") << "no history (pre-merge facts source): tier 0";
+  EXPECT_EQ(a["decision"].string, "DENY") << "an actor with no events: tier 0";
   EXPECT_TRUE(is_uuid(a["decision_correlation_id"].string));
   EXPECT_EQ(a["tier"].integer, 0);
   EXPECT_EQ(a["requiredTier"].integer, 3);
