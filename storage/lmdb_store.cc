@@ -25,6 +25,9 @@ std::string_view table_name(table t) {
     case table::decisions: return "decisions";
     case table::events: return "events";
     case table::claims: return "claims";
+    case table::agents: return "agents";
+    case table::spawn_policies: return "spawn_policies";
+    case table::audit: return "audit";
   }
   return "?";
 }

@@ -38,6 +38,9 @@ enum class record_type : std::uint8_t {
   event = 48,                 // table events (engine/evidence/event.h)
   claim = 49,                 // table claims (engine/evidence/claim.h)
   policy_decision = 50,       // table decisions (engine/evidence/decision_record.h)
+  agent = 56,                 // table agents (engine/agents/model.h)
+  spawn_policy = 57,          // table spawn_policies (engine/agents/model.h)
+  audit_entry = 58,           // table audit (engine/audit/audit.h)
 };
 
 enum class decode_errc : std::uint8_t { ok, truncated, bad_version, bad_length, bad_checksum };

@@ -20,8 +20,8 @@ namespace warrant::storage {
 //   claims              evidence claims, `<identity namespace> 0x00 <inverted claim uuid>` (engine/evidence/claim.h)
 //   decisions           the policy decision log (engine/evidence/decision_record.h)
 enum class table : std::uint8_t { log, meta, workspaces, api_keys, idempotency, idempotency_expiry, test_writes,
-                                 events, claims, decisions };
-inline constexpr std::size_t table_count = 10;
+                                 events, claims, decisions, agents, spawn_policies, audit };
+inline constexpr std::size_t table_count = 13;
 std::string_view table_name(table t);
 
 enum class errc : std::uint8_t {
