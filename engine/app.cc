@@ -69,6 +69,8 @@ app::app(const storage::data_dir& dir, const app_options& options)
                static_cast<unsigned long long>(_recovery.log_records),
                static_cast<unsigned long long>(_recovery.last_sequence), _recovery.seconds * 1000);
 
+  std::fprintf(stderr, "warrantd: recovered %zu agents\n", _recovery.agents);
+
   _evidence_recovery = evidence::rebuild_entity_index(*_store, _entities);
   std::fprintf(stderr,
                "warrantd: rebuilt the entity index: %zu entities from %zu events and %zu claims in %.3f ms (%zu bytes "
@@ -103,6 +105,8 @@ app::app(const storage::data_dir& dir, const app_options& options)
   _evidence = std::make_unique<evidence::evidence_api>(
       evidence::evidence_api{*_store, *_writer, *_idempotency, _entities, *_policies});
 
+  _agents = std::make_unique<agents_api>(agents_api{_tenancy, *_writer, *_idempotency});
+
   const std::string key_path = _data_dir + "/" + std::string(bootstrap_key_file);
   _bootstrap_key = bootstrap_default_workspace(*_writer, _tenancy,
                                                [&key_path](const std::string& key) { write_key_file(key_path, key); });
@@ -121,6 +125,7 @@ void app::register_routes(net::router& routes) {
   evidence::register_policy_routes(routes, *_guard, *_policy_api);
   if (_test_routes) idempotency::register_test_routes(routes, *_guard, *_test_routes);
   evidence::register_evidence_routes(routes, *_guard, *_evidence);
+  register_agent_routes(routes, *_guard, *_agents);
 }
 
 void app::attach(net::server& server, net::metrics_registry& metrics, ops_state& ops) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/agents/agent_routes.h"
 #include "engine/evidence/decision_log.h"
 #include "engine/evidence/facts_source.h"
 #include "engine/evidence/policy_holder.h"
@@ -102,6 +103,7 @@ class app {
   std::unique_ptr<evidence::facts_source> _facts;
   std::unique_ptr<evidence::policy_api> _policy_api;
   std::unique_ptr<evidence::evidence_api> _evidence;
+  std::unique_ptr<agents_api> _agents;
   recovery_report _recovery;
   evidence::evidence_recovery_report _evidence_recovery;
   std::optional<std::string> _bootstrap_key;

@@ -41,6 +41,9 @@ enum class record_type : std::uint8_t {
   agent = 56,                 // table agents (engine/agents/model.h)
   spawn_policy = 57,          // table spawn_policies (engine/agents/model.h)
   audit_entry = 58,           // table audit (engine/audit/audit.h)
+  log_key_erased = 59,        // an agent's key deleted (rotation, revocation): engine/tenancy/model.h
+  log_agent_written = 60,     // an agent record as written (engine/agents/model.h)
+  log_spawn_policy_set = 61,  // a workspace's spawn policy as written (engine/agents/model.h)
 };
 
 enum class decode_errc : std::uint8_t { ok, truncated, bad_version, bad_length, bad_checksum };

@@ -250,8 +250,21 @@ void get_history(evidence_api& api, request_context& ctx, const principal& who) 
 
 }  // namespace
 
-bool admit_agent_event(const principal&, bool, event_type_id, net::http_response&) {
-  // Issue 6 adds the agent checks here (see the header); keys carry no agent yet.
+bool admit_agent_event(const principal& who, bool has_idempotency_key, event_type_id type, net::http_response& res) {
+  if (who.agent == nullptr) return true;
+  const agent_record& a = who.agent->rec;
+  if (a.require_idempotency && !has_idempotency_key) {
+    res.set_error(400, "AGENT_IDEMPOTENCY_REQUIRED", "this agent's key must send an Idempotency-Key on every event",
+                  "add an Idempotency-Key header (1-255 printable ASCII characters)");
+    return false;
+  }
+  // AI agents always have a non-empty allowlist; a service account without one may send any type.
+  if (a.allowed_event_types != 0 && (a.allowed_event_types & (std::uint64_t{1} << static_cast<unsigned>(type))) == 0) {
+    res.set_error(403, "EVENT_TYPE_NOT_ALLOWED",
+                  fmt::format("event type '{}' is not in this agent's allowedEventTypes", event_type(type).name),
+                  "GET /v1/agents/{id} lists the agent's allowlist");
+    return false;
+  }
   return true;
 }
 

@@ -47,11 +47,11 @@ void register_evidence_routes(net::router& routes, guard& g, evidence_api& api);
 void register_event_routes(net::router& routes, guard& g, evidence_api& api);
 void register_claim_routes(net::router& routes, guard& g, evidence_api& api);
 
-// ISSUE 6 HOOK — agent guardrails on event ingest. Called after the body validated and before
-// the idempotency step, so its refusals are never stored. When AI_AGENT keys exist (issue 6)
-// it answers 400 AGENT_IDEMPOTENCY_REQUIRED for an agent key with requireIdempotency and no
-// Idempotency-Key, and 403 EVENT_TYPE_NOT_ALLOWED for a type outside the agent's allowlist.
-// Today no key belongs to an agent, so every request passes. True: go on.
+// Agent guardrails on event ingest. Called after the body validated and before the idempotency
+// step, so its refusals are never stored: 400 AGENT_IDEMPOTENCY_REQUIRED for an agent key with
+// requireIdempotency and no Idempotency-Key, and 403 EVENT_TYPE_NOT_ALLOWED for a type outside
+// the agent's allowlist (an empty allowlist, possible only for service accounts, allows all).
+// Workspace keys always pass. True: go on.
 bool admit_agent_event(const principal& who, bool has_idempotency_key, event_type_id type, net::http_response& res);
 
 // Shared by the event and claim handlers. ------------------------------------------------

@@ -350,9 +350,23 @@ void reload_policy(policy_api& api, request_context& ctx) {
 
 }  // namespace
 
-agent_status agent_status_for(const principal&, actor_type, std::string_view) { return agent_status::none; }
+// One hash lookup in the snapshot the request authenticated against; the effective status was
+// derived at publish (engine/tenancy/index.h), ancestors included. PENDING_APPROVAL counts as
+// suspended: the agent may not act until approved.
+agent_status agent_status_for(const principal& who, actor_type type, std::string_view actor_id) {
+  if (type != actor_type::service) return agent_status::none;
+  const indexed_agent* a = who.snapshot.find_agent(who.workspace_id(), actor_id);
+  if (a == nullptr) return agent_status::none;
+  switch (a->effective) {
+    case agent_state::revoked: return agent_status::revoked;
+    case agent_state::suspended:
+    case agent_state::pending_approval: return agent_status::suspended;
+    case agent_state::active: return agent_status::none;
+  }
+  return agent_status::none;
+}
 
-bool is_ai_agent_key(const principal&) { return false; }
+bool is_ai_agent_key(const principal& who) { return who.agent != nullptr && who.agent->rec.type == agent_type::ai_agent; }
 
 std::size_t bulk_cap(const policy_routes_options& options, const policy& p, bool ai_agent) {
   std::size_t cap = std::min<std::size_t>(options.bulk_max, p.caps().bulk_max);

@@ -48,12 +48,12 @@ struct policy_api {
 
 void register_policy_routes(net::router& routes, guard& g, policy_api& api);
 
-// ---- hooks for the agent registry (a later issue) -----------------------------------------
-// Step 1 of the decision: the acting agent's status, ancestors included. No agent registry
-// exists yet, so every actor is `none`; the registry will answer here.
+// ---- the agent registry's answers (engine/agents) ----------------------------------------
+// Step 1 of the decision: a `service` actor whose id is an agent of the caller's workspace gets
+// that agent's effective status (ancestors included; PENDING_APPROVAL counts as suspended);
+// humans, unregistered services and active agents are `none`. O(1): one hash lookup.
 agent_status agent_status_for(const principal& who, actor_type type, std::string_view actor_id);
-// Whether the calling key is an AI_AGENT key (bulk cap caps.agentBulkMax). No agent keys exist
-// yet: false.
+// Whether the calling key is an AI_AGENT's key (bulk cap caps.agentBulkMax).
 bool is_ai_agent_key(const principal& who);
 
 // The bulk cap for this caller under policy `p`: min(--bulk-max, caps.bulkMax), and for

@@ -2,9 +2,12 @@
 //
 // A key carries roles (engine/tenancy/model.h; spec/authority.md "Roles"). Roles grant scopes
 // through fixed bundles (`role_scope_bundles`, from the authority reference §4.3: platform.admin
-// holds every permission, governance.approver the three approvals, the others none). Agent
-// keys of the evidence family will carry a preset (read_only, standard, operator, admin) that
-// maps to scopes the same way; its bundle table joins this file when agents exist.
+// holds every permission, governance.approver the three approvals, the others none), and every
+// workspace (non-agent) key also holds all of the evidence family's scopes (it is the
+// workspace's own key: roles narrow the platform and authority routes only). Agent keys carry
+// no role: they hold exactly the scopes of their agent's preset (`preset_scope_bundles`:
+// read_only ⊂ standard ⊂ operator ⊂ admin). A key's scope set is resolved once per publish into
+// its key-table entry (`key_scopes`), never per request.
 //
 // Every protected route has exactly one entry in `route_access_table()` (access.cc), keyed by
 // method and pattern as registered on the router: the roles of which the key needs one, the
@@ -21,6 +24,7 @@
 #include <span>
 #include <string_view>
 
+#include "engine/agents/model.h"
 #include "engine/tenancy/model.h"
 #include "net/http_parser.h"
 
@@ -55,8 +59,25 @@ enum scope : scope_set {
   scope_grant_suspend = 1ull << 20,
   scope_grant_revoke = 1ull << 21,
   scope_grant_reinstate = 1ull << 22,
+  // The evidence family (spec/evidence.md; docs/api-evidence.md "Scopes").
+  scope_events_read = 1ull << 23,
+  scope_events_write = 1ull << 24,
+  scope_claims_read = 1ull << 25,
+  scope_claims_write = 1ull << 26,
+  scope_claims_resolve = 1ull << 27,
+  scope_history_read = 1ull << 28,
+  scope_policy_evaluate = 1ull << 29,
+  scope_agents_read = 1ull << 30,
+  scope_agents_write = 1ull << 31,
+  scope_agents_spawn = 1ull << 32,
+  scope_audit_read = 1ull << 33,
 };
-inline constexpr std::size_t scope_count = 23;
+inline constexpr std::size_t scope_count = 34;
+static_assert(scope_count <= 64);
+inline constexpr scope_set evidence_scopes =
+    scope_events_read | scope_events_write | scope_claims_read | scope_claims_write | scope_claims_resolve |
+    scope_history_read | scope_policy_evaluate | scope_agents_read | scope_agents_write | scope_agents_spawn |
+    scope_audit_read;
 inline constexpr scope_set scopes_all = (1ull << scope_count) - 1;
 
 // "controlplane:apply" for one scope bit; "" for anything else.
@@ -70,6 +91,16 @@ struct role_scopes {
 // The bundle of every role (one entry per role bit).
 std::span<const role_scopes> role_scope_bundles();
 scope_set scopes_of_roles(std::uint32_t roles);
+
+struct preset_scopes {
+  agent_preset preset;
+  scope_set scopes;
+};
+// The bundle of every agent preset, read_only first; each includes the previous one.
+std::span<const preset_scopes> preset_scope_bundles();
+scope_set scopes_of_preset(agent_preset p);
+// A key's scopes: its agent's preset's (agent keys), else its roles' plus the evidence scopes.
+scope_set key_scopes(std::uint32_t roles, const agent_record* agent);
 
 // What a route requires of a key. The default rule admits any valid key.
 struct access_rule {
@@ -111,6 +142,9 @@ access_denial check_access(const access_rule& rule, std::string_view workspace_i
 // workspace `default`), as the guard's key table holds it. (A name of its own: an overload on
 // bool would catch string literals meant for the one above.)
 access_denial check_access_in_workspace(const access_rule& rule, bool in_default_workspace, std::uint32_t roles);
+// The same with the key's scopes already resolved (the guard: key_admission::scopes).
+access_denial check_access_with_scopes(const access_rule& rule, bool in_default_workspace, std::uint32_t roles,
+                                       scope_set scopes);
 
 // "this key lacks the role platform.admin" / "this key lacks one of the roles a, b" /
 // "this key lacks the scope controlplane:apply", into `buf`; the view points into it.

@@ -101,13 +101,15 @@ void guard::serve(net::request_context& ctx, const guarded_route& route) {
     return answer_rate_limited(ctx.res, limit.retry_after_s);
   }
 
-  const access_denial denial = check_access_in_workspace(route.rule, key->in_default_workspace, key->roles);
+  const access_denial denial =
+      check_access_with_scopes(route.rule, key->in_default_workspace, key->roles, key->scopes);
   if (!denial.allowed()) {
     n.forbidden.add();
     std::array<char, denial_message_bytes_max> buf{};
     return answer_forbidden(ctx.res, denial_message(denial, buf));
   }
-  const principal who{*key->key, *key->ws, snapshot, scopes_of_roles(key->roles), limit, key->identity()};
+  if (key->activity != nullptr) key->activity->touch(now_unix_ms(ctx.owner));
+  const principal who{*key->key, *key->ws, snapshot, key->scopes, limit, key->identity(), key->agent};
   route.handler(ctx, who);
 }
 

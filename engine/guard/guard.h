@@ -20,7 +20,9 @@
 //   2. the workspace's (and the key's own, if it has one) GCRA limiter admits or refuses:
 //      429 RATE_LIMITED with Retry-After. `RateLimit-Policy` and `RateLimit` headers are set on
 //      the response now, so every authenticated answer carries them, the handler's too;
-//   3. the route's access rule: a missing role or scope is 403 FORBIDDEN naming it;
+//   3. the route's access rule: a missing role or scope is 403 FORBIDDEN naming it (the key's
+//      scopes were resolved at publish: roles, or an agent key's preset); an agent key's
+//      lastActivityAt cell is touched (engine/common/activity_cell.h);
 //   4. the handler runs with the principal.
 // The 404/405 answers of the router come before all of this (no handler runs).
 //
@@ -59,9 +61,10 @@ struct principal {
   const api_key_record& key;
   const workspace& ws;
   const tenancy_snapshot& snapshot;  // the one the key was found in; consistent with `key`, `ws`
-  scope_set scopes = 0;              // granted by the key's roles (engine/guard/access.h)
+  scope_set scopes = 0;              // granted by the key's roles or its agent's preset (access.h)
   rate_decision limit;               // what the limiter said (allowed, here)
   std::string_view identity_json;    // the key's /api/me answer, rendered at publish (key_table.h)
+  const indexed_agent* agent = nullptr;  // an agent key's agent (effectively ACTIVE), else nullptr
 
   std::string_view workspace_id() const { return key.workspace_id; }
   std::string_view key_id() const { return key.id; }

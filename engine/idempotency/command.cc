@@ -46,7 +46,7 @@ apply_status idempotent_command::apply(storage::write_txn& txn, storage::log_app
 
 void idempotent_command::respond(storage::outcome result, net::http_response& res) {
   if (result == storage::outcome::committed) {
-    write_response(_answer, res);
+    respond_committed(_answer, res);
     if (_ticket.active()) _ticket.owner()->counters(_ticket.shard_index()).stored.add();
     return;
   }

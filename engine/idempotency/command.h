@@ -39,6 +39,12 @@ class idempotent_command : public request_command {
                                             stored_response& answer) = 0;
   // Shard thread: the answer when apply_write rejected.
   virtual void respond_rejected(net::http_response& res) = 0;
+  // Shard thread: the first answer of a committed write — by default exactly the stored one. A
+  // write whose first answer carries what must never be stored (an agent's new API key, shown
+  // once) stores an answer without it and puts it back here; replays then show the stored one.
+  virtual void respond_committed(const stored_response& stored, net::http_response& res) {
+    write_response(stored, res);
+  }
 
   const ticket& idempotency() const { return _ticket; }
 

@@ -83,6 +83,9 @@ void key_table::lay_out(const std::vector<pending>& entries, std::string_view id
     e->ws = &ws;
     e->roles = key.roles;
     e->in_default_workspace = key.workspace_id == default_workspace_id;
+    e->agent = p.agent;
+    e->activity = p.agent != nullptr ? p.agent->activity : nullptr;
+    e->scopes = key_scopes(key.roles, p.agent != nullptr ? &p.agent->rec : nullptr);
     e->identity_json_bytes = static_cast<std::uint32_t>(p.identity_bytes);
     if (p.identity_bytes != 0) {
       std::memcpy(_arena[at + entry_lines].bytes, identities.data() + p.identity_offset, p.identity_bytes);

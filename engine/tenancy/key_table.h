@@ -18,8 +18,12 @@
 // compared on the full 32 bytes, and its other lines are prefetched at once, so that a
 // request's few misses (entry, answer, limiter cell) overlap instead of queueing.
 //
-// Only usable keys are entered: revoked keys and keys whose workspace is missing are left out,
-// so "absent" and "revoked" are one answer (the same 401). Expiry depends on the time and is
+// Only usable keys are entered: revoked keys, keys whose workspace is missing and agent keys
+// whose agent is not effectively ACTIVE (itself or an ancestor suspended, revoked or pending
+// approval: engine/tenancy/index.h) are left out, so "absent", "revoked" and "agent disabled"
+// are one answer (the same 401) and cost one probe like any other key. Each entry also carries
+// the key's scope set, resolved here from its roles or its agent's preset (engine/guard/
+// access.h `key_scopes`), and for agent keys the agent and its activity cell. Expiry depends on the time and is
 // checked by the reader (`usable_before_ms`).
 //
 // LIFETIME AND THREADS. Built on the writer thread by tenancy_index::publish, after the new
@@ -37,7 +41,10 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/activity_cell.h"
 #include "engine/common/limiter_cell.h"
+#include "engine/guard/access.h"
+#include "engine/tenancy/agent_entry.h"
 #include "engine/tenancy/api_key.h"
 #include "engine/tenancy/model.h"
 #include "net/byte_buffer.h"
@@ -59,6 +66,9 @@ struct alignas(64) key_admission {
   std::uint32_t identity_json_bytes = 0;  // the /api/me answer, right after this entry
   std::uint32_t roles = 0;
   bool in_default_workspace = false;  // the operator's workspace (platform routes)
+  scope_set scopes = 0;                   // granted by the roles, or by the agent's preset
+  const indexed_agent* agent = nullptr;   // the key's agent (effectively ACTIVE), or nullptr
+  activity_cell* activity = nullptr;      // the agent's lastActivityAt cell, or nullptr
 
   bool usable_at(std::int64_t now_ms) const { return now_ms < usable_before_ms; }
   // The key's /api/me answer (engine/guard/identity_routes.h), stored after the entry.
@@ -84,9 +94,14 @@ class key_table {
   }
 
   // Writer thread: one entry per usable key. `find_ws(workspace_id)` resolves a key's
-  // workspace (nullptr: the key is left out). Pointers must outlive the table.
+  // workspace (nullptr: the key is left out); `find_agent(agent_id)` an agent key's agent
+  // (nullptr, or not effectively ACTIVE: left out). Pointers must outlive the table.
+  template <typename Keys, typename FindWorkspace, typename FindAgent>
+  void build(const Keys& keys, FindWorkspace&& find_ws, FindAgent&& find_agent);
   template <typename Keys, typename FindWorkspace>
-  void build(const Keys& keys, FindWorkspace&& find_ws);
+  void build(const Keys& keys, FindWorkspace&& find_ws) {
+    build(keys, find_ws, [](std::string_view) -> const indexed_agent* { return nullptr; });
+  }
 
   // Any thread: the entry of the key whose SHA-256 is `h`, or nullptr. Constant-time compare
   // of the full hash for the candidate entries.
@@ -122,6 +137,7 @@ class key_table {
   struct pending {
     const api_key_record* key;
     const workspace* ws;
+    const indexed_agent* agent;
     std::size_t identity_offset;
     std::size_t identity_bytes;
   };
@@ -145,8 +161,8 @@ class key_table {
   std::size_t _probe_max = 0;
 };
 
-template <typename Keys, typename FindWorkspace>
-void key_table::build(const Keys& keys, FindWorkspace&& find_ws) {
+template <typename Keys, typename FindWorkspace, typename FindAgent>
+void key_table::build(const Keys& keys, FindWorkspace&& find_ws, FindAgent&& find_agent) {
   clear();
   std::vector<pending> entries;
   std::string identities;
@@ -156,9 +172,14 @@ void key_table::build(const Keys& keys, FindWorkspace&& find_ws) {
     if (key.revoked_at_ms != 0) continue;
     const workspace* ws = find_ws(key.workspace_id);
     if (ws == nullptr) continue;
+    const indexed_agent* agent = nullptr;
+    if (!key.agent_id.empty()) {
+      agent = find_agent(key.agent_id);
+      if (agent == nullptr || agent->effective != agent_state::active || agent->rec.key_id != key.id) continue;
+    }
     scratch.clear();
     render_identity_json(scratch, key, *ws);
-    entries.push_back({&key, ws, identities.size(), scratch.size()});
+    entries.push_back({&key, ws, agent, identities.size(), scratch.size()});
     identities.append(scratch.view());
   }
   lay_out(entries, identities);

@@ -26,6 +26,7 @@ enum : std::uint8_t {
   tag_expires_at = 11,
   tag_revoked_at = 12,
   tag_key_requests_per_minute = 13,  // api key only; absent: no limit of its own
+  tag_agent_id = 14,                 // api key only; absent: a workspace key
 };
 
 bool read_u64(std::string_view v, std::uint64_t& out) {
@@ -96,6 +97,7 @@ std::string encode_api_key(const api_key_record& k) {
   f.i64(tag_created_at, k.created_at_ms).i64(tag_expires_at, k.expires_at_ms).i64(tag_revoked_at, k.revoked_at_ms);
   // Written only when set, so keys without a limit of their own encode as before.
   if (k.requests_per_minute != 0) f.u64(tag_key_requests_per_minute, k.requests_per_minute);
+  if (!k.agent_id.empty()) f.bytes(tag_agent_id, k.agent_id);
   return f.take();
 }
 
@@ -133,6 +135,7 @@ std::optional<api_key_record> decode_api_key(std::string_view payload) {
         if (!read_u64(v, n) || n == 0 || n > requests_per_minute_max) return std::nullopt;
         k.requests_per_minute = static_cast<std::uint32_t>(n);
         break;
+      case tag_agent_id: k.agent_id = v; break;
       default: break;
     }
   }
@@ -168,6 +171,25 @@ std::optional<key_revocation> decode_key_revocation(std::string_view payload) {
     }
   }
   if (r.malformed() || out.key_id.empty()) return std::nullopt;
+  return out;
+}
+
+std::string encode_key_erasure(const key_erasure& e) {
+  field_writer f;
+  f.bytes(tag_workspace_id, e.workspace_id).bytes(tag_id, e.key_id);
+  return f.take();
+}
+
+std::optional<key_erasure> decode_key_erasure(std::string_view payload) {
+  key_erasure out;
+  field_reader r(payload);
+  std::uint8_t tag = 0;
+  std::string_view v;
+  while (r.next(tag, v)) {
+    if (tag == tag_workspace_id) out.workspace_id = v;
+    if (tag == tag_id) out.key_id = v;
+  }
+  if (r.malformed() || out.workspace_id.empty() || out.key_id.empty()) return std::nullopt;
   return out;
 }
 

@@ -65,6 +65,8 @@ struct api_key_record {
   std::int64_t revoked_at_ms = 0;  // 0: not revoked
   // The key's own limit, never above its workspace's (effective: the smaller); 0: none.
   std::uint32_t requests_per_minute = 0;
+  // The agent this key belongs to (engine/agents/model.h); empty for a workspace key.
+  std::string agent_id;
 
   // Not stored: the key's own rate-limiter cell when it has its own limit (see workspace).
   limiter_cell* limiter = nullptr;
@@ -89,6 +91,15 @@ struct key_revocation {
 };
 std::string encode_key_revocation(const key_revocation& r);
 std::optional<key_revocation> decode_key_revocation(std::string_view payload);
+
+// An erased key (an agent's key after rotation or revocation): its record is deleted, so
+// not even its hash remains.
+struct key_erasure {
+  std::string workspace_id;
+  std::string key_id;
+};
+std::string encode_key_erasure(const key_erasure& e);
+std::optional<key_erasure> decode_key_erasure(std::string_view payload);
 
 struct limits_change {
   std::string workspace_id;

@@ -56,7 +56,8 @@ recovery_report recover_tenancy(storage::lmdb_store& store, tenancy_index& index
 recovery_report recover_tenancy(storage::lmdb_store::reader& r, tenancy_index& index) {
   const auto start = std::chrono::steady_clock::now();
   recovery_report report;
-  report.readahead_bytes = read_ahead_for_scan(r, r.pages(table::workspaces) + r.pages(table::api_keys));
+  report.readahead_bytes = read_ahead_for_scan(
+      r, r.pages(table::workspaces) + r.pages(table::api_keys) + r.pages(table::agents));
   r.scan(table::workspaces, {}, [&](std::string_view key, std::string_view value) {
     const auto rec = checked("workspaces", key, value);
     auto w = rec.type == record_type::workspace ? decode_workspace(rec.payload) : std::nullopt;
@@ -72,6 +73,23 @@ recovery_report recover_tenancy(storage::lmdb_store::reader& r, tenancy_index& i
     if (!k) undecodable("api_keys");
     index.stage_key(*k);
     ++report.keys;
+    ++report.records_read;
+    return true;
+  });
+  r.scan(table::agents, {}, [&](std::string_view key, std::string_view value) {
+    const auto rec = checked("agents", key, value);
+    auto a = rec.type == record_type::agent ? decode_agent(rec.payload) : std::nullopt;
+    if (!a) undecodable("agents");
+    index.stage_agent(*a);
+    ++report.agents;
+    ++report.records_read;
+    return true;
+  });
+  r.scan(table::spawn_policies, {}, [&](std::string_view key, std::string_view value) {
+    const auto rec = checked("spawn_policies", key, value);
+    auto p = rec.type == record_type::spawn_policy ? decode_spawn_policy(rec.payload) : std::nullopt;
+    if (!p) undecodable("spawn_policies");
+    index.stage_spawn_policy(*p);
     ++report.records_read;
     return true;
   });
@@ -122,6 +140,28 @@ replay_report replay_log(storage::lmdb_store::reader& r, tenancy_snapshot& out) 
         out.keys_by_hash[it->second].revoked_at_ms = rv->revoked_at_ms;
         break;
       }
+      case record_type::log_key_erased: {
+        auto e = decode_key_erasure(rec.payload);
+        if (!e) undecodable("log", seq);
+        auto it = out.key_hash_by_id.find(api_key_storage_key(e->workspace_id, e->key_id));
+        if (it == out.key_hash_by_id.end()) undecodable("log (erasure of an unknown key)", seq);
+        out.keys_by_hash.erase(it->second);
+        out.key_hash_by_id.erase(it);
+        break;
+      }
+      case record_type::log_agent_written: {
+        auto a = decode_agent(rec.payload);
+        if (!a) undecodable("log", seq);
+        out.agent_keys.insert(agent_storage_key(a->workspace_id, a->id));
+        out.agents[a->id].rec = std::move(*a);
+        break;
+      }
+      case record_type::log_spawn_policy_set: {
+        auto p = decode_spawn_policy(rec.payload);
+        if (!p) undecodable("log", seq);
+        out.spawn_policies[p->workspace_id] = *p;
+        break;
+      }
       case record_type::log_limits_set: {
         auto c = decode_limits_change(rec.payload);
         if (!c) undecodable("log", seq);
@@ -154,6 +194,23 @@ std::string compare_snapshots(const tenancy_snapshot& a, const tenancy_snapshot&
     const api_key_record* o = b.find_key(hash);
     if (o == nullptr) return fmt::format("key {} missing", k.id);
     if (encode_api_key(k) != encode_api_key(*o)) return fmt::format("key {} differs", k.id);
+  }
+  if (a.agents.size() != b.agents.size() || a.agent_keys != b.agent_keys) {
+    return fmt::format("agent count {} vs {}", a.agents.size(), b.agents.size());
+  }
+  for (const auto& [id, agent] : a.agents) {
+    const indexed_agent* o = b.find_agent(id);
+    if (o == nullptr) return fmt::format("agent {} missing", id);
+    if (encode_agent(agent.rec) != encode_agent(o->rec)) return fmt::format("agent {} differs", id);
+  }
+  if (a.spawn_policies.size() != b.spawn_policies.size()) {
+    return fmt::format("spawn policy count {} vs {}", a.spawn_policies.size(), b.spawn_policies.size());
+  }
+  for (const auto& [ws, p] : a.spawn_policies) {
+    auto it = b.spawn_policies.find(ws);
+    if (it == b.spawn_policies.end() || encode_spawn_policy(p) != encode_spawn_policy(it->second)) {
+      return fmt::format("spawn policy of {} differs", ws);
+    }
   }
   return {};
 }

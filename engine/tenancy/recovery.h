@@ -1,6 +1,6 @@
 // engine/tenancy/recovery.h: rebuilding the tenancy index at start-up, and checking it.
 //
-// `recover` loads the materialised `workspaces` and `api_keys` tables (written in the same
+// `recover` loads the materialised `workspaces`, `api_keys`, `agents` and `spawn_policies` tables (written in the same
 // transactions as the log) into the index's staging copy and publishes it, verifying every
 // record's checksum; a corrupt record stops start-up with its table and key. `replay_log`
 // folds the log from the beginning into a fresh snapshot: `warrantctl verify` and the crash
@@ -22,6 +22,7 @@ namespace warrant::engine {
 struct recovery_report {
   std::size_t workspaces = 0;
   std::size_t keys = 0;
+  std::size_t agents = 0;
   std::size_t records_read = 0;
   std::uint64_t log_records = 0;
   std::uint64_t last_sequence = 0;
