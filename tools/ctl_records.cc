@@ -1,5 +1,6 @@
 #include "tools/ctl_records.h"
 
+#include "engine/agents/model.h"
 #include "engine/tenancy/model.h"
 #include "tools/ctl_json.h"
 
@@ -52,6 +53,28 @@ bool decoded_fields(json_out& j, const storage::decoded_record& rec) {
       j.member("workspace_id", c->workspace_id).member("requests_per_minute", std::uint64_t{c->requests_per_minute});
       return true;
     }
+    case record_type::log_key_erased: {
+      const auto e = engine::decode_key_erasure(rec.payload);
+      if (!e) return false;
+      j.member("workspace_id", e->workspace_id).member("key_id", e->key_id);
+      return true;
+    }
+    case record_type::log_agent_written: {
+      const auto a = engine::decode_agent(rec.payload);
+      if (!a) return false;
+      j.member("id", a->id).member("workspace_id", a->workspace_id).member("name", a->name);
+      j.member("status", engine::agent_state_name(a->status)).member("parent_id", a->parent_id);
+      j.member("depth", std::uint64_t{a->depth}).member("key_id", a->key_id);
+      return true;
+    }
+    case record_type::log_spawn_policy_set: {
+      const auto p = engine::decode_spawn_policy(rec.payload);
+      if (!p) return false;
+      j.member("workspace_id", p->workspace_id).member("enabled", p->enabled);
+      j.member("max_depth", std::uint64_t{p->max_depth}).member("approval_depth", std::uint64_t{p->approval_depth});
+      j.member("max_children", std::uint64_t{p->max_children});
+      return true;
+    }
     default:
       j.member("record_type", std::uint64_t{static_cast<std::uint8_t>(rec.type)});
       j.member("payload_bytes", std::uint64_t{rec.payload.size()});
@@ -67,6 +90,9 @@ std::string_view log_type_name(record_type type) {
     case record_type::log_key_created: return "key_created";
     case record_type::log_key_revoked: return "key_revoked";
     case record_type::log_limits_set: return "limits_set";
+    case record_type::log_key_erased: return "key_erased";
+    case record_type::log_agent_written: return "agent_written";
+    case record_type::log_spawn_policy_set: return "spawn_policy_set";
     default: return "";
   }
 }

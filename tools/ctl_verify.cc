@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "engine/agents/model.h"
 #include "engine/evidence/claim.h"
 #include "engine/evidence/event.h"
 #include "engine/tenancy/model.h"
@@ -39,7 +40,8 @@ std::string printable_key(table t, std::string_view key) {
 bool type_belongs(table t, record_type type) {
   const auto v = static_cast<std::uint8_t>(type);
   switch (t) {
-    case table::log: return v >= 16 && v < 32;  // 16..31: log records, of any family
+    // 16..31: log records, of any family; 59..63: the agent registry's (storage/record.h)
+    case table::log: return (v >= 16 && v < 32) || (v >= 59 && v <= 63);
     case table::workspaces: return type == record_type::workspace;
     case table::api_keys: return type == record_type::api_key;
     case table::idempotency: return type == record_type::idempotent_response;
@@ -48,6 +50,9 @@ bool type_belongs(table t, record_type type) {
     case table::decisions: return type == record_type::policy_decision;
     case table::events: return type == record_type::event;
     case table::claims: return type == record_type::claim;
+    case table::agents: return type == record_type::agent;
+    case table::spawn_policies: return type == record_type::spawn_policy;
+    case table::audit: return type == record_type::audit_entry;
     case table::meta: return true;
   }
   return false;
@@ -64,6 +69,12 @@ std::string check_content(table t, std::string_view key, const storage::decoded_
     if (!k) return "undecodable api key payload";
     if (engine::api_key_storage_key(k->workspace_id, k->id) != key) {
       return fmt::format("stored under a key other than '{}/{}'", k->workspace_id, k->id);
+    }
+  } else if (t == table::agents) {
+    const auto a = engine::decode_agent(rec.payload);
+    if (!a) return "undecodable agent payload";
+    if (engine::agent_storage_key(a->workspace_id, a->id) != key) {
+      return fmt::format("stored under a key other than agent '{}/{}'", a->workspace_id, a->id);
     }
   } else if (t == table::events) {
     const auto e = engine::evidence::decode_event(rec.payload);
