@@ -1,5 +1,8 @@
 #include "tests/agents/agents_fixture.h"
 
+// GCC 12 at -O3 reports a false -Wrestrict inside std::string concatenation (GCC PR 105329).
+#pragma GCC diagnostic ignored "-Wrestrict"
+
 namespace warrant::test {
 
 void agents_fixture::SetUp() {

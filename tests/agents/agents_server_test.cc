@@ -229,7 +229,8 @@ TEST_F(agents, ListFiltersAndPages) {
     std::vector<std::string> out;
     const http_response r = req("GET", "/v1/agents?" + std::string(query));
     EXPECT_EQ(r.status, 200) << r.body;
-    for (const json& a : body_json(r)["agents"].items) out.push_back(a["id"].string);
+    const json list = body_json(r);
+    for (const json& a : list["agents"].items) out.push_back(a["id"].string);
     return out;
   };
   EXPECT_EQ(ids("status=SUSPENDED"), std::vector<std::string>{a2.id});

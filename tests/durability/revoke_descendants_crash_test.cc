@@ -12,6 +12,8 @@
 // WARRANT_CRASH_SEED reproduces a run; WARRANT_REVOKE_CRASH_CYCLES (default 6) repeats it.
 #include <gtest/gtest.h>
 
+#pragma GCC diagnostic ignored "-Wrestrict"  // GCC PR 105329, as in the other suites
+
 #include <cstdlib>
 #include <future>
 #include <random>

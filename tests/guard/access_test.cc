@@ -85,7 +85,8 @@ TEST(Scopes, NamesRoundTrip) {
 
 TEST(Scopes, RoleBundlesFollowTheAuthorityReference) {
   EXPECT_EQ(scopes_of_roles(role_platform_admin), scopes_all);
-  EXPECT_EQ(std::popcount(scopes_all), 23);
+  EXPECT_EQ(std::popcount(scopes_all), 34);  // 23 of the authority reference, 11 of the evidence family
+  EXPECT_EQ(std::popcount(scopes_all & ~evidence_scopes), 23);
   EXPECT_EQ(scopes_of_roles(role_governance_approver),
             scope_surface_approve | scope_profile_approve | scope_governanceexpectation_approve);
   EXPECT_EQ(scopes_of_roles(role_platform_operator | role_platform_viewer | role_governance_reviewer), 0u);
