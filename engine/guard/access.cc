@@ -61,6 +61,8 @@ constexpr std::array route_table{
     route_access{http_method::post, "/claims/{id}/dismiss", any_valid_key},
     route_access{http_method::post, "/claims/{id}/withdraw", any_valid_key},
     route_access{http_method::get, "/v1/history/{userExternalId}", any_valid_key},
+    // Audit trail (spec/evidence.md "Agents and genealogy"): the workspace's readers.
+    route_access{http_method::get, "/v1/audit", platform_readers},
 };
 
 // ---- scopes and roles ---------------------------------------------------------------------
