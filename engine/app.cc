@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "engine/audit/audit_routes.h"
 #include "engine/guard/identity_routes.h"
 #include "engine/tenancy/commands.h"
 
@@ -126,6 +127,7 @@ void app::register_routes(net::router& routes) {
   if (_test_routes) idempotency::register_test_routes(routes, *_guard, *_test_routes);
   evidence::register_evidence_routes(routes, *_guard, *_evidence);
   register_agent_routes(routes, *_guard, *_agents);
+  register_audit_routes(routes, *_guard, *_store);
 }
 
 void app::attach(net::server& server, net::metrics_registry& metrics, ops_state& ops) {

@@ -31,7 +31,7 @@ enum class record_type : std::uint8_t {
   log_workspace_created = 16,
   log_key_created = 17,
   log_key_revoked = 18,
-  log_limits_set = 19,
+  log_limits_set = 19,        // log records of any family: 16..31 (warrantctl verify checks the range)
   idempotent_response = 32,   // table idempotency (engine/idempotency/record.h)
   idempotency_expiry = 33,    // table idempotency_expiry, empty payload: the key says it all
   test_write = 40,            // table test_writes (engine/idempotency/test_routes.h)

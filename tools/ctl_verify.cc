@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "engine/agents/model.h"
+#include "engine/audit/audit.h"
 #include "engine/evidence/claim.h"
 #include "engine/evidence/event.h"
 #include "engine/tenancy/model.h"
@@ -87,6 +88,12 @@ std::string check_content(table t, std::string_view key, const storage::decoded_
     if (!c) return "undecodable claim payload";
     if (engine::evidence::claim_key(c->identity_namespace, c->id) != key) {
       return fmt::format("stored under a key other than claim '{}/{}'", c->identity_namespace, c->id);
+    }
+  } else if (t == table::audit) {
+    const auto e = engine::decode_audit_entry(rec.payload);
+    if (!e) return "undecodable audit entry payload";
+    if (engine::audit_storage_key(e->workspace_id, e->id) != key) {
+      return fmt::format("stored under a key other than audit entry '{}/{}'", e->workspace_id, e->id);
     }
   } else if (t == table::log) {
     if (key.size() != sequence_key_bytes) return fmt::format("log key of {} bytes, not an 8-byte sequence", key.size());

@@ -45,8 +45,8 @@ std::optional<std::string> audit_storage_key(std::string_view workspace_id, std:
 
 // Writer thread, inside a command's apply(): puts `e` into table `audit` in `txn`. The caller
 // gives each entry its own id (entries made in one apply() need distinct, increasing ids:
-// new_uuid_v7() is monotonic within the process). Errors surface through the writer, as for
-// every put.
+// new_uuid_v7() is monotonic within the process); an empty id (or one that is not a UUID) gets
+// a new UUIDv7. Errors surface through the writer, as for every put.
 void append_audit(storage::write_txn& txn, const audit_entry& e);
 
 }  // namespace warrant::engine

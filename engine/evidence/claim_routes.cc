@@ -199,17 +199,13 @@ void list_claims(evidence_api& api, request_context& ctx, const principal& who) 
   claim_filter filter;
   if (!parse_limit(ctx.req.query, limit, ctx.res) || !parse_claim_filter(ctx, who, filter)) return;
   const std::string_view ns = who.ws.identity_namespace;
-  std::string_view cursor;
-  const bool has_cursor = query_param(ctx.req.query, "cursor", cursor);
-  const auto from = page_start_key(ns, has_cursor ? std::optional<std::string_view>(cursor) : std::nullopt);
-  if (!from) {
-    return ctx.res.set_error(400, "VALIDATION_ERROR", "invalid cursor", "pass nextCursor from the previous page unchanged");
-  }
+  std::string from;
+  if (!parse_page_start(ctx.req.query, ns, from, ctx.res)) return;
   list_page<claim_record> page;
   try {
     storage::lmdb_store::reader r(api.store);
     page = read_page<claim_record>(
-        r, table::claims, storage::record_type::claim, ns, *from, limit, list_scan_records_max,
+        r, table::claims, storage::record_type::claim, ns, from, limit, list_scan_records_max,
         [](std::string_view payload) { return decode_claim(payload); },
         [&filter, &who](const claim_record& c) { return filter.matches(c, who.workspace_id()); });
   } catch (const std::exception& e) {

@@ -94,21 +94,6 @@ struct event_filter {
   }
 };
 
-bool parse_time_param(std::string_view query, std::string_view name, std::int64_t& out, net::http_response& res) {
-  std::string text;
-  bool present = false;
-  if (!decoded_param(query, name, text, present, res)) return false;
-  if (!present) return true;
-  const auto t = parse_time_ms(text);
-  if (!t) {
-    res.set_error(400, "VALIDATION_ERROR", fmt::format("query parameter '{}' must be an RFC 3339 time", name),
-                  "e.g. 2026-05-20T10:00:00.000Z (percent-encode '+' as %2B)");
-    return false;
-  }
-  out = *t;
-  return true;
-}
-
 bool parse_event_filter(request_context& ctx, const principal& who, event_filter& f) {
   std::string text;
   bool present = false;
@@ -133,25 +118,12 @@ bool parse_event_filter(request_context& ctx, const principal& who, event_filter
          parse_time_param(ctx.req.query, "until", f.until_ms, ctx.res);
 }
 
-// Where a newest-first page starts (list_page.h); 400 for a cursor that is not one.
-bool page_start(std::string_view query, std::string_view owner, std::string& from, net::http_response& res) {
-  std::string_view cursor;
-  const bool present = query_param(query, "cursor", cursor);
-  auto key = page_start_key(owner, present ? std::optional<std::string_view>(cursor) : std::nullopt);
-  if (!key) {
-    res.set_error(400, "VALIDATION_ERROR", "invalid cursor", "pass nextCursor from the previous page unchanged");
-    return false;
-  }
-  from = std::move(*key);
-  return true;
-}
-
 void list_events(evidence_api& api, request_context& ctx, const principal& who) {
   std::size_t limit = 0;
   event_filter filter;
   std::string from;
   if (!parse_limit(ctx.req.query, limit, ctx.res) || !parse_event_filter(ctx, who, filter) ||
-      !page_start(ctx.req.query, who.workspace_id(), from, ctx.res)) {
+      !parse_page_start(ctx.req.query, who.workspace_id(), from, ctx.res)) {
     return;
   }
   list_page<event_record> page;

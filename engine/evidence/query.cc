@@ -4,6 +4,9 @@
 
 #include <charconv>
 
+#include "engine/common/ids.h"
+#include "engine/evidence/list_page.h"
+
 namespace warrant::engine::evidence {
 namespace {
 
@@ -72,6 +75,33 @@ bool parse_limit(std::string_view query, std::size_t& limit, net::http_response&
     return false;
   }
   limit = v;
+  return true;
+}
+
+bool parse_time_param(std::string_view query, std::string_view name, std::int64_t& out, net::http_response& res) {
+  std::string text;
+  bool present = false;
+  if (!decoded_param(query, name, text, present, res)) return false;
+  if (!present) return true;
+  const auto t = parse_time_ms(text);
+  if (!t) {
+    res.set_error(400, "VALIDATION_ERROR", fmt::format("query parameter '{}' must be an RFC 3339 time", name),
+                  "e.g. 2026-05-20T10:00:00.000Z (percent-encode '+' as %2B)");
+    return false;
+  }
+  out = *t;
+  return true;
+}
+
+bool parse_page_start(std::string_view query, std::string_view owner, std::string& from, net::http_response& res) {
+  std::string_view cursor;
+  const bool present = query_param(query, "cursor", cursor);
+  auto key = page_start_key(owner, present ? std::optional<std::string_view>(cursor) : std::nullopt);
+  if (!key) {
+    res.set_error(400, "VALIDATION_ERROR", "invalid cursor", "pass nextCursor from the previous page unchanged");
+    return false;
+  }
+  from = std::move(*key);
   return true;
 }
 

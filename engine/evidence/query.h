@@ -28,5 +28,11 @@ bool decoded_param(std::string_view query, std::string_view name, std::string& o
                    net::http_response& res);
 // `limit`: 1..500, default 50; false with 400 VALIDATION_ERROR on `res` otherwise.
 bool parse_limit(std::string_view query, std::size_t& limit, net::http_response& res);
+// An RFC 3339 time parameter: `out` untouched when absent; false with 400 VALIDATION_ERROR on
+// `res` when present and not a time.
+bool parse_time_param(std::string_view query, std::string_view name, std::int64_t& out, net::http_response& res);
+// Where a newest-first page of `owner`'s range starts (list_page.h): its beginning, or just
+// after `cursor`. False with 400 VALIDATION_ERROR on `res` for a cursor that is not one.
+bool parse_page_start(std::string_view query, std::string_view owner, std::string& from, net::http_response& res);
 
 }  // namespace warrant::engine::evidence

@@ -80,6 +80,10 @@ constexpr std::array route_table{
     route_access{http_method::post, "/v1/agents/{id}/key/rotate", needs(scope_agents_write)},
     route_access{http_method::post, "/v1/agents/{id}/revoke-descendants", needs(scope_agents_write)},
     route_access{http_method::post, "/v1/agents/{id}/spawn", needs(scope_agents_spawn)},
+    // Audit trail (spec/evidence.md "Agents and genealogy"): audit:read, which workspace keys
+    // hold through a reader role (platform.viewer, .operator, .admin: key_scopes) and agent keys
+    // through the operator and admin presets.
+    route_access{http_method::get, "/v1/audit", needs(scope_audit_read)},
 };
 
 // ---- scopes and roles ---------------------------------------------------------------------
@@ -193,7 +197,9 @@ scope_set scopes_of_preset(agent_preset p) { return preset_bundles[static_cast<s
 
 scope_set key_scopes(std::uint32_t roles, const agent_record* agent) {
   if (agent != nullptr) return scopes_of_preset(agent->preset);
-  return scopes_of_roles(roles) | evidence_scopes;
+  // The audit trail is for the workspace's readers (the roles of platform_readers).
+  const scope_set audit = (roles & platform_readers.roles_any) != 0 ? scope_audit_read : 0;
+  return scopes_of_roles(roles) | (evidence_scopes & ~scope_audit_read) | audit;
 }
 
 std::span<const route_access> route_access_table() { return route_table; }
