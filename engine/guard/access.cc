@@ -198,7 +198,7 @@ scope_set scopes_of_preset(agent_preset p) { return preset_bundles[static_cast<s
 scope_set key_scopes(std::uint32_t roles, const agent_record* agent) {
   if (agent != nullptr) return scopes_of_preset(agent->preset);
   // The audit trail is for the workspace's readers (the roles of platform_readers).
-  const scope_set audit = (roles & platform_readers.roles_any) != 0 ? scope_audit_read : 0;
+  const scope_set audit = (roles & platform_readers.roles_any) != 0 ? scope_set{scope_audit_read} : scope_set{0};
   return scopes_of_roles(roles) | (evidence_scopes & ~scope_audit_read) | audit;
 }
 

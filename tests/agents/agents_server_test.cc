@@ -7,6 +7,7 @@
 
 #pragma GCC diagnostic ignored "-Wrestrict"
 
+#include <algorithm>
 #include <set>
 
 #include "tests/agents/agents_fixture.h"
@@ -364,6 +365,56 @@ TEST_F(agents, SpawnIsIdempotentAndNeedsTheParentsOwnKey) {
   const json plin = body_json(req("GET", "/v1/agents/" + p1.id + "/lineage"));
   EXPECT_EQ(plin["children"].items.size(), 1u);
   EXPECT_EQ(plin["self"]["id"].string, p1.id);
+}
+
+// Every registry, lifecycle and spawn action leaves one audit entry per changed object, with the
+// actor (the agent id for an agent key), the target, before/after status.
+TEST_F(agents, EveryActionIsAudited) {
+  set_spawn_policy(R"({"enabled":true,"maxDepth":2,"approvalDepth":2,"maxChildren":5})");
+  const agent_handle root = create_ai("audited");
+  const agent_handle kid = spawn(root.id, R"({"name":"kid"})", root.key);
+  const agent_handle grandkid = spawn(kid.id, R"({"name":"grandkid"})", kid.key);  // PENDING_APPROVAL
+  for (const char* action : {"/approve"}) ASSERT_EQ(req("POST", "/v1/agents/" + grandkid.id + action).status, 200);
+  ASSERT_EQ(req("POST", "/v1/agents/" + root.id + "/suspend").status, 200);
+  ASSERT_EQ(req("POST", "/v1/agents/" + root.id + "/reactivate").status, 200);
+  ASSERT_EQ(req("POST", "/v1/agents/" + root.id + "/key/rotate").status, 200);
+  ASSERT_EQ(req("POST", "/v1/agents/" + kid.id + "/revoke").status, 200);
+  const http_response rv = req("POST", "/v1/agents/" + root.id + "/revoke-descendants");
+  ASSERT_EQ(rv.status, 200) << rv.body;
+  EXPECT_EQ(body_json(rv)["revoked"].integer, 2);  // root and grandkid; kid was already revoked
+  // A refused transition writes nothing.
+  ASSERT_EQ(req("POST", "/v1/agents/" + root.id + "/suspend").status, 409);
+
+  auto trail = [&](const std::string& target) {
+    std::vector<std::string> out;
+    const http_response r = req("GET", "/v1/audit?target_id=" + target);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json j = body_json(r);
+    for (const json& e : j["entries"].items) {
+      out.push_back(e["action"].string + ":" + (e["beforeStatus"].is_null() ? "" : e["beforeStatus"].string) + ">" +
+                    e["afterStatus"].string);
+    }
+    std::reverse(out.begin(), out.end());  // oldest first
+    return out;
+  };
+  EXPECT_EQ(trail(root.id), (std::vector<std::string>{"agent.created:>ACTIVE", "agent.suspended:ACTIVE>SUSPENDED",
+                                                      "agent.reactivated:SUSPENDED>ACTIVE",
+                                                      "agent.key_rotated:ACTIVE>ACTIVE", "agent.revoked:ACTIVE>REVOKED"}));
+  EXPECT_EQ(trail(kid.id), (std::vector<std::string>{"agent.spawned:>ACTIVE", "agent.revoked:ACTIVE>REVOKED"}));
+  EXPECT_EQ(trail(grandkid.id), (std::vector<std::string>{"agent.spawned:>PENDING_APPROVAL",
+                                                          "agent.approved:PENDING_APPROVAL>ACTIVE",
+                                                          "agent.revoked:ACTIVE>REVOKED"}));
+  EXPECT_EQ(trail(ws_id), (std::vector<std::string>{"spawn_policy.updated:DISABLED>ENABLED"}));
+  // Who acted: the spawn of the grandkid was made with the kid's own key.
+  const json spawned = body_json(req("GET", "/v1/audit?action=agent.spawned&target_id=" + grandkid.id));
+  ASSERT_EQ(spawned["entries"].items.size(), 1u);
+  EXPECT_EQ(spawned["entries"].items[0]["actorId"].string, kid.id);
+  EXPECT_EQ(spawned["entries"].items[0]["targetType"].string, "agent");
+  // Agent keys read the trail with an operator preset; read_only lacks audit:read.
+  const agent_handle ro = create(R"({"name":"ro","type":"SERVICE_ACCOUNT","preset":"read_only"})");
+  EXPECT_TRUE(is_error(req("GET", "/v1/audit", {}, ro.key), 403, "FORBIDDEN"));
+  const agent_handle op = create(R"({"name":"op","type":"SERVICE_ACCOUNT","preset":"operator"})");
+  EXPECT_EQ(req("GET", "/v1/audit", {}, op.key).status, 200);
 }
 
 TEST_F(agents, RegistrySurvivesARestart) {
