@@ -12,7 +12,9 @@
 #      arms pay for exactly one limiter cell);
 #   3. ROUNDS interleaved rounds (order reversed every other round) of two arms, each a warm-up
 #      then DURATION measured seconds of GET /api/me (authenticated, guarded, pre-rendered
-#      answer) with CONNECTIONS connections and PIPELINE requests in flight on each:
+#      answer), open loop at RATE requests per second over CONNECTIONS connections (one
+#      workspace's limit is at most 10,000,000/min = 166,666/s, so a closed loop would be
+#      refused with 429; at a fixed rate under it both arms do identical work but the key):
 #        workspace   the workspace key
 #        agent-d5    the depth-5 agent's key
 #      Server CPU per request = utime+stime of warrantd (/proc/PID/stat) / responses; the
@@ -20,7 +22,7 @@
 #
 # Builds nothing: needs a Release build (cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 # && cmake --build build -j2). Needs curl, taskset, python3. About 2 minutes with the defaults.
-# Environment: ROUNDS [7] DURATION [5] WARMUP [1] CONNECTIONS [64] PIPELINE [16]
+# Environment: ROUNDS [7] DURATION [5] WARMUP [1] CONNECTIONS [64] RATE [120000]
 #   RAISED_LIMIT [10000000] WARRANTD [build/tools/warrantd] BENCH [build/bench/warrant-bench]
 set -euo pipefail
 
@@ -30,7 +32,7 @@ ROUNDS=${ROUNDS:-7}
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
 CONNECTIONS=${CONNECTIONS:-64}
-PIPELINE=${PIPELINE:-16}
+RATE=${RATE:-120000}
 RAISED_LIMIT=${RAISED_LIMIT:-10000000}
 WARRANTD=${WARRANTD:-build/tools/warrantd}
 BENCH=${BENCH:-build/bench/warrant-bench}
@@ -89,9 +91,9 @@ cpu_ticks() { local line f; read -r line </proc/"$SERVER_PID"/stat; read -r -a f
 : >"$WORK_DIR/runs"
 run_arm() {  # round arm key
   local before after json
-  "${BENCH_PIN[@]}" "$BENCH" "$BASE/api/me" -H "x-api-key: $3" -c "$CONNECTIONS" -p "$PIPELINE" -d "$WARMUP" --json >/dev/null
+  "${BENCH_PIN[@]}" "$BENCH" "$BASE/api/me" -H "x-api-key: $3" -c "$CONNECTIONS" -R "$RATE" -d "$WARMUP" --json >/dev/null
   before=$(cpu_ticks)
-  json=$("${BENCH_PIN[@]}" "$BENCH" "$BASE/api/me" -H "x-api-key: $3" -c "$CONNECTIONS" -p "$PIPELINE" -d "$DURATION" --json)
+  json=$("${BENCH_PIN[@]}" "$BENCH" "$BASE/api/me" -H "x-api-key: $3" -c "$CONNECTIONS" -R "$RATE" -d "$DURATION" --json)
   after=$(cpu_ticks)
   printf '%s %s %s %s\n' "$1" "$2" $((after - before)) "$json" >>"$WORK_DIR/runs"
 }
