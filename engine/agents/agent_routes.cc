@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "engine/agents/agent_request.h"
 #include "engine/agents/commands.h"
 #include "engine/common/ids.h"
 #include "engine/common/json.h"
@@ -23,69 +24,11 @@ using evidence::query_param;
 constexpr std::string_view create_scope = "/v1/agents";
 constexpr std::string_view spawn_scope = "/v1/agents/{id}/spawn";
 
-// The spawn policy's defaults for members a PUT leaves out.
-constexpr std::uint32_t spawn_max_depth_default = 3;
-constexpr std::uint32_t spawn_max_children_default = 10;
-
 audit_actor actor_of(const principal& who) {
   return {std::string(who.key_id()), who.agent != nullptr ? who.agent->rec.id : std::string(who.key_id())};
 }
 
 // ---- request bodies -----------------------------------------------------------------------
-
-struct agent_body {
-  std::optional<std::string> name, type, preset, owner, model_version, endpoint, root_authorizer, operational_state;
-  std::optional<std::vector<std::string>> allowed;
-  std::optional<bool> require_idempotency;
-  std::optional<std::uint32_t> rate_limit;
-};
-
-bool get_bool(simdjson::ondemand::value& v, std::string_view field, bool& out, json_error& err) {
-  if (v.get_bool().get(out) == simdjson::SUCCESS) return true;
-  err = {400, "VALIDATION_ERROR", fmt::format("{} must be true or false", field), ""};
-  return false;
-}
-
-bool parse_agent_body(std::string_view body, agent_body& b, json_error& err) {
-  auto str = [&](simdjson::ondemand::value& v, std::string_view key, std::size_t max, std::optional<std::string>& out) {
-    std::string s;
-    if (!get_string(v, key, max, s, err)) return false;
-    out = std::move(s);
-    return true;
-  };
-  const bool ok = for_each_member(body, err, [&](std::string_view key, simdjson::ondemand::value& v) {
-    if (key == "name") return str(v, key, agent_text_bytes_max, b.name);
-    if (key == "type") return str(v, key, 32, b.type);
-    if (key == "preset") return str(v, key, 32, b.preset);
-    if (key == "owner") return str(v, key, agent_text_bytes_max, b.owner);
-    if (key == "model_version") return str(v, key, agent_text_bytes_max, b.model_version);
-    if (key == "endpoint") return str(v, key, agent_endpoint_bytes_max, b.endpoint);
-    if (key == "rootAuthorizer") return str(v, key, agent_text_bytes_max, b.root_authorizer);
-    if (key == "operational_state") return str(v, key, agent_text_bytes_max, b.operational_state);
-    if (key == "allowedEventTypes") {
-      std::vector<std::string> list;
-      if (!get_string_array(v, key, 64, 64, list, err)) return false;
-      b.allowed = std::move(list);
-      return true;
-    }
-    if (key == "requireIdempotency") {
-      bool flag = false;
-      if (!get_bool(v, key, flag, err)) return false;
-      b.require_idempotency = flag;
-      return true;
-    }
-    if (key == "rateLimitPerMinute") {
-      if (v.is_null()) return true;
-      std::uint64_t n = 0;
-      if (!get_uint(v, key, 1, requests_per_minute_max, n, err)) return false;
-      b.rate_limit = static_cast<std::uint32_t>(n);
-      return true;
-    }
-    return unknown_field(key, err);
-  });
-  if (ok && (!b.name || b.name->empty())) missing_field("name", err);
-  return err.code.empty();
-}
 
 // Enumerations and the allowlist, with their 400s. `a` has the parent's values for a spawn.
 bool apply_body(const agent_body& b, agent_record& a, net::http_response& res) {
@@ -606,25 +549,8 @@ void put_spawn_policy(agents_api& api, request_context& ctx, const principal& wh
   if (!require_json_content_type(ctx.req, ctx.res)) return;
   spawn_policy p;
   p.workspace_id = who.workspace_id();
-  p.max_depth = spawn_max_depth_default;
-  p.max_children = spawn_max_children_default;
-  bool have_enabled = false;
   json_error err;
-  auto bounded = [&](simdjson::ondemand::value& v, std::string_view key, std::uint64_t max, std::uint32_t& out) {
-    std::uint64_t n = 0;
-    if (!get_uint(v, key, 0, max, n, err)) return false;
-    out = static_cast<std::uint32_t>(n);
-    return true;
-  };
-  const bool ok = for_each_member(ctx.req.body, err, [&](std::string_view key, simdjson::ondemand::value& v) {
-    if (key == "enabled") return have_enabled = get_bool(v, key, p.enabled, err);
-    if (key == "maxDepth") return bounded(v, key, spawn_depth_max, p.max_depth);
-    if (key == "approvalDepth") return bounded(v, key, spawn_depth_max, p.approval_depth);
-    if (key == "maxChildren") return bounded(v, key, spawn_children_max, p.max_children);
-    return unknown_field(key, err);
-  });
-  if (ok && !have_enabled) missing_field("enabled", err);
-  if (!err.code.empty()) return answer_json_error(err, ctx.res);
+  if (!parse_spawn_policy_body(ctx.req.body, p, err)) return answer_json_error(err, ctx.res);
   p.updated_at_ms = unix_now_ms();
   const net::deferred_response token = ctx.defer();
   submit(api.writer, ctx, make_set_spawn_policy(ctx.owner, token, api.index, actor_of(who), std::move(p)));

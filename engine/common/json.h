@@ -122,6 +122,13 @@ bool get_uint(simdjson::ondemand::value& v, std::string_view field, std::uint64_
 bool get_string_array(simdjson::ondemand::value& v, std::string_view field, std::size_t items_max,
                       std::size_t bytes_max, std::vector<std::string>& out, json_error& err);
 bool unknown_field(std::string_view field, json_error& err);
+// Whether `v` is JSON null, without throwing: `v.is_null()` converted to bool throws on a
+// malformed atom (`nul`, `nullK`), which on a shard would end the process. A malformed atom is
+// "not null" here, and the typed getter that follows refuses it with a 400.
+inline bool is_json_null(simdjson::ondemand::value& v) {
+  bool null = false;
+  return v.is_null().get(null) == simdjson::SUCCESS && null;
+}
 bool missing_field(std::string_view field, json_error& err);
 
 }  // namespace warrant::engine

@@ -115,11 +115,11 @@ void create_key(admin_api& api, request_context& ctx, const principal& who) {
     if (key == "name") return get_string(v, key, identifier_bytes_max, k.name, err);
     if (key == "roles") return have_roles = get_string_array(v, key, roles_per_key_max, identifier_bytes_max, roles, err);
     if (key == "expires_at") {
-      if (v.is_null()) return true;
+      if (is_json_null(v)) return true;
       return get_string(v, key, 64, expires, err);
     }
     if (key == "requests_per_minute") {
-      if (v.is_null()) return true;
+      if (is_json_null(v)) return true;
       std::uint64_t rpm = 0;
       if (!get_uint(v, key, 1, requests_per_minute_max, rpm, err)) return false;
       k.requests_per_minute = static_cast<std::uint32_t>(rpm);

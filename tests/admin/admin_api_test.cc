@@ -231,6 +231,13 @@ TEST_F(AdminApi, CreateKeyWithoutNameAndWithExpiry) {
   // Another RFC 3339 spelling is accepted and answered in canonical form.
   const json k3 = create_key(ws, R"(["platform.viewer"])", R"("expires_at":"2099-01-02T03:04:05+00:00")");
   EXPECT_EQ(k3["expires_at"].string, "2099-01-02T03:04:05.000Z");
+  // A malformed null atom is a 400 and the server goes on (simdjson's is_null() used to throw).
+  for (std::string_view member : {R"("expires_at":nul)", R"("requests_per_minute":nullK)"}) {
+    const http_response r = admin("POST", "/v1/admin/workspaces/" + ws + "/keys",
+                                  R"({"roles":["platform.viewer"],)" + std::string(member) + "}");
+    EXPECT_EQ(r.status, 400) << member << ": " << r.body;
+  }
+  EXPECT_EQ(admin("GET", "/v1/admin/workspaces/" + ws).status, 200);
 }
 
 TEST_F(AdminApi, EveryRoleIsAccepted) {

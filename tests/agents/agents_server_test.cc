@@ -94,6 +94,15 @@ TEST_F(agents, GuardrailsAndValidation) {
   EXPECT_TRUE(is_error(req("POST", "/v1/agents", R"({"name":"b","type":"SERVICE_ACCOUNT","preset":"admin","x":1})"),
                        400, "VALIDATION_ERROR"));
   EXPECT_TRUE(is_error(req("POST", "/v1/agents", R"({"name":"b",)"), 400, "INVALID_JSON"));
+  // A malformed null atom where null is allowed is a 400, not a crash (found by
+  // tests/fuzz/agent_request_fuzz.cc: simdjson's is_null() threw on it).
+  for (std::string_view atom : {"nullK", "nul", "nulll"}) {
+    const http_response r = req("POST", "/v1/agents",
+                                R"({"name":"b","type":"SERVICE_ACCOUNT","preset":"admin","rateLimitPerMinute":)" +
+                                    std::string(atom) + "}");
+    EXPECT_EQ(r.status, 400) << atom << ": " << r.body;
+  }
+  EXPECT_TRUE(is_error(req("PUT", "/v1/agents/spawn-policy", R"({"enabled":nul})"), 400, "VALIDATION_ERROR"));
   EXPECT_TRUE(is_error(req("POST", "/v1/agents",
                            R"({"name":"b","type":"SERVICE_ACCOUNT","preset":"admin","rateLimitPerMinute":2001})"),
                        400, "RATE_LIMIT_ABOVE_WORKSPACE"));
