@@ -12,7 +12,7 @@
 
 namespace warrant::engine::evidence {
 
-// One writer command: the encoded decisions of one shard's batch, as (key, value) ranges of
+// One writer command: the encoded decision groups of one shard's batch, as (key, value) ranges of
 // one string. Recycled through its shard's free stack once committed, so a shard in steady
 // state allocates nothing per decision.
 class decision_log::batch final : public storage::command {
@@ -32,7 +32,7 @@ class decision_log::batch final : public storage::command {
     for (const entry& e : entries) {
       const std::string_view key(data.data() + e.key_offset, e.key_bytes);
       const std::string_view value(data.data() + e.value_offset, e.value_bytes);
-      // Correlation ids are fresh UUIDv7s: a put never replaces another decision. A batch
+      // Group ids are fresh UUIDv7s: a put never replaces another decision. A batch
       // submitted again after a failed commit wrote nothing the first time.
       if (txn.put(storage::table::decisions, key, value) != storage::errc::ok) break;  // the writer fails the batch
     }
@@ -45,10 +45,12 @@ class decision_log::batch final : public storage::command {
   void clear() {
     data.clear();
     entries.clear();
+    decisions = 0;
   }
 
   std::string data;
   std::vector<entry> entries;
+  std::size_t decisions = 0;  // over all entries (a bulk's group holds many)
   batch* link = nullptr;  // held list, returned stack, free stack
 
  private:
@@ -61,7 +63,6 @@ struct alignas(64) decision_log::shard_state {
   batch* held_head = nullptr;  // waiting to be submitted, oldest first
   batch* held_tail = nullptr;
   batch* spare = nullptr;      // recycled batches taken from `free`
-  std::string payload;         // scratch for one record's payload
   std::size_t entries_reserved = 0;
 
   // Writer thread -> shard: batches whose commit failed, and committed batches to reuse.
@@ -108,7 +109,7 @@ void push_stack(std::atomic<T*>& stack, T* item) {
 
 void decision_log::batch::complete(storage::outcome result) {
   if (result == storage::outcome::committed) {
-    const std::size_t n = entries.size();
+    const std::size_t n = decisions;
     _owner.logged.fetch_add(n, std::memory_order_relaxed);
     _owner.batches.fetch_add(1, std::memory_order_relaxed);
     _owner.pending.fetch_sub(n, std::memory_order_relaxed);
@@ -133,7 +134,7 @@ decision_log::~decision_log() {
   auto release = [&lost](batch* b) {
     while (b != nullptr) {
       batch* next = b->link;
-      lost += b->entries.size();
+      lost += b->decisions;
       delete b;
       b = next;
     }
@@ -168,7 +169,8 @@ bool decision_log::reserve(std::size_t shard, std::size_t n) {
   return true;
 }
 
-void decision_log::append(std::size_t shard, const decision_record_view& d) {
+void decision_log::append(std::size_t shard, std::string_view workspace_id, std::string_view group_id,
+                          std::string_view payload, std::size_t decisions) {
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
   if (s.open == nullptr) {
@@ -184,15 +186,14 @@ void decision_log::append(std::size_t shard, const decision_record_view& d) {
   batch& b = *s.open;
   batch::entry e{};
   e.key_offset = static_cast<std::uint32_t>(b.data.size());
-  append_decision_key(b.data, d.workspace_id, d.correlation_id);
+  append_decision_key(b.data, workspace_id, group_id);
   e.key_bytes = static_cast<std::uint32_t>(b.data.size() - e.key_offset);
-  s.payload.clear();
-  encode_decision_payload(s.payload, d);
   e.value_offset = static_cast<std::uint32_t>(b.data.size());
-  storage::encode_record(b.data, storage::record_type::policy_decision, s.payload);
+  storage::encode_record(b.data, storage::record_type::policy_decision_group, payload);
   e.value_bytes = static_cast<std::uint32_t>(b.data.size() - e.value_offset);
   b.entries.push_back(e);
-  if (b.entries.size() >= _options.batch_decisions_max) {
+  b.decisions += decisions;
+  if (b.decisions >= _options.batch_decisions_max) {
     s.hold(s.open);
     s.open = nullptr;
     if (_writer.healthy()) submit_held(s, false);

@@ -5,10 +5,11 @@
 // a bounded window and never drops one silently (spec/evidence.md "Policy";
 // docs/operations.md, "Decision log").
 //
-// How: each shard appends its decisions (already encoded as LMDB key + record) to its own
-// open batch. A batch is handed to the storage writer as ONE command when the shard's loop
+// How: each shard appends its requests' decision groups (one record per request: one
+// decision for an evaluate, all items of a bulk; decision_record.h), already encoded as LMDB
+// key + record, to its own open batch. A batch is handed to the storage writer as ONE command when the shard's loop
 // turn ends (net::shard_turn_hook: every decision of a turn shares one command) or as soon as
-// it holds `batch_decisions_max`. The writer commits it in its group commit with everything
+// it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
 // else. The lag is therefore: the rest of the loop turn (microseconds; the answer has already
 // gone to the kernel) + the writer's queue + one commit.
 //
@@ -71,8 +72,11 @@ class decision_log {
 
   // Shard thread: room for `n` decisions, or false (back-pressure; counted as refused).
   bool reserve(std::size_t shard, std::size_t n);
-  // Shard thread, after a successful reserve: one decision into the shard's open batch.
-  void append(std::size_t shard, const decision_record_view& d);
+  // Shard thread, after a successful reserve of `decisions`: one request's group record
+  // (`payload` from decision_group_writer, holding that many decisions) under
+  // `<workspace_id> 0x00 <group_id>`, into the shard's open batch.
+  void append(std::size_t shard, std::string_view workspace_id, std::string_view group_id, std::string_view payload,
+              std::size_t decisions);
   // Shard thread, end of loop turn: submits the open batch and any batch waiting for a retry.
   void flush(std::size_t shard);
   // Main thread, after every shard has stopped and before the writer stops: submits every

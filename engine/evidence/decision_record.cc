@@ -1,5 +1,8 @@
 #include "engine/evidence/decision_record.h"
 
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
 #include <type_traits>
 
 #include "storage/record.h"
@@ -7,7 +10,7 @@
 namespace warrant::engine::evidence {
 namespace {
 
-// Field tags (on disk, never reused): docs/storage-format.md, "Decision records".
+// Field tags of single records (on disk, never reused): docs/storage-format.md.
 enum : std::uint8_t {
   tag_version = 1,
   tag_correlation_id = 2,
@@ -24,6 +27,32 @@ enum : std::uint8_t {
   tag_reason = 13,  // repeated, in order
   tag_answer = 14,
 };
+
+// Field tags of groups, and of one item inside a group's item field.
+enum : std::uint8_t {
+  group_version = 1,
+  group_evaluated_at = 2,
+  group_policy_version = 3,
+  group_item = 4,  // repeated, in index order; empty: no decision at this index
+};
+enum : std::uint8_t {
+  item_decision = 1,      // 0 ALLOW, 1 STEP_UP, 2 LIMIT, 3 DENY
+  item_tier = 2,
+  item_required_tier = 3,
+  item_claim_status = 4,  // 0 clean, 1 contested, 2 flagged
+  item_action = 5,
+  item_actor_type = 6,    // 0 human, 1 service
+  item_actor_id = 7,
+  item_why = 8,           // whyRec, the JSON string literal sent
+  item_reason = 9,        // repeated, in order
+};
+
+// The on-disk codes are the enums' values: pin them.
+static_assert(static_cast<int>(decision::allow) == 0 && static_cast<int>(decision::step_up) == 1 &&
+              static_cast<int>(decision::limit) == 2 && static_cast<int>(decision::deny) == 3);
+static_assert(static_cast<int>(claim_status::clean) == 0 && static_cast<int>(claim_status::contested) == 1 &&
+              static_cast<int>(claim_status::flagged) == 2);
+static_assert(static_cast<int>(actor_type::human) == 0 && static_cast<int>(actor_type::service) == 1);
 
 void put_bytes(std::string& out, std::uint8_t tag, std::string_view v) {
   out.push_back(static_cast<char>(tag));
@@ -43,7 +72,141 @@ void put_u64(std::string& out, std::uint8_t tag, std::uint64_t v) {
   put_bytes(out, tag, {buf, n});
 }
 
+// A varint field's value as T, refusing values above `max`.
+template <typename T>
+bool number(std::string_view v, std::uint64_t max, T& into) {
+  const auto n = storage::field_reader::as_u64(v);
+  if (!n || *n > max) return false;
+  into = static_cast<T>(*n);
+  return true;
+}
+
+bool decode_item(std::string_view bytes, stored_decision& d) {
+  d = stored_decision{};
+  if (bytes.empty()) return true;  // no decision at this index
+  storage::field_reader r(bytes);
+  std::uint8_t tag = 0;
+  std::string_view v;
+  bool have_decision = false;
+  while (r.next(tag, v)) {
+    bool ok = true;
+    switch (tag) {
+      case item_decision: ok = have_decision = number(v, 3, d.outcome); break;
+      case item_tier: ok = number(v, 1'000'000, d.tier); break;
+      case item_required_tier: ok = number(v, 1'000'000, d.required_tier); break;
+      case item_claim_status: ok = number(v, 2, d.claims); break;
+      case item_action: d.action = v; break;
+      case item_actor_type: ok = number(v, 1, d.actor); break;
+      case item_actor_id: d.actor_id = v; break;
+      case item_why: d.why_json = v; break;
+      case item_reason:
+        ok = d.reason_count < d.reasons.size();
+        if (ok) d.reasons[d.reason_count++] = v;
+        break;
+      default: break;  // a newer writer's field
+    }
+    if (!ok) return false;
+  }
+  // whyRec is rendered raw: it must at least be a string literal.
+  const bool why_ok = d.why_json.size() >= 2 && d.why_json.front() == '"' && d.why_json.back() == '"';
+  if (r.malformed() || !have_decision || d.action.empty() || d.actor_id.empty() || !why_ok) return false;
+  d.decided = true;
+  return true;
+}
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
 }  // namespace
+
+// ---- groups -------------------------------------------------------------------------------
+
+decision_group_writer::decision_group_writer(std::string& out, std::string& item_scratch,
+                                             std::int64_t evaluated_at_ms, std::string_view policy_version)
+    : _out(out), _item(item_scratch) {
+  _out.clear();
+  put_u64(_out, group_version, decision_group_version);
+  put_u64(_out, group_evaluated_at, static_cast<std::uint64_t>(evaluated_at_ms));
+  put_bytes(_out, group_policy_version, policy_version);
+}
+
+void decision_group_writer::add(const decision_item_view& d) {
+  assert(_items < decision_group_items_max);
+  assert(d.why_json.size() >= 2);  // decide() always points at a sentence of the policy's table
+  _item.clear();
+  put_u64(_item, item_decision, static_cast<std::uint64_t>(d.outcome));
+  put_u64(_item, item_tier, static_cast<std::uint64_t>(d.tier));
+  put_u64(_item, item_required_tier, static_cast<std::uint64_t>(d.required_tier));
+  put_u64(_item, item_claim_status, static_cast<std::uint64_t>(d.claims));
+  put_bytes(_item, item_action, d.action);
+  put_u64(_item, item_actor_type, static_cast<std::uint64_t>(d.actor));
+  put_bytes(_item, item_actor_id, d.actor_id);
+  put_bytes(_item, item_why, d.why_json);
+  for (std::size_t i = 0; i < d.reason_count; ++i) put_bytes(_item, item_reason, d.reasons[i]);
+  put_bytes(_out, group_item, _item);
+  ++_items;
+}
+
+void decision_group_writer::skip() {
+  assert(_items < decision_group_items_max);
+  put_bytes(_out, group_item, {});
+  ++_items;
+}
+
+bool decode_decision_group(std::string_view payload, std::size_t index, decision_group_header& h,
+                           stored_decision& item) {
+  h = decision_group_header{};
+  item = stored_decision{};
+  storage::field_reader r(payload);
+  std::uint8_t tag = 0;
+  std::string_view v;
+  stored_decision scratch;
+  while (r.next(tag, v)) {
+    bool ok = true;
+    switch (tag) {
+      case group_version: ok = number(v, 255, h.version); break;
+      case group_evaluated_at: ok = number(v, UINT64_MAX, h.evaluated_at_ms); break;
+      case group_policy_version: h.policy_version = v; break;
+      case group_item:
+        ok = h.items < decision_group_items_max && decode_item(v, h.items == index ? item : scratch);
+        ++h.items;
+        break;
+      default: break;  // a newer writer's field
+    }
+    if (!ok) return false;
+  }
+  return !r.malformed() && h.version != 0 && h.items > 0;
+}
+
+void make_bulk_group_id(char* id36) {
+  for (std::size_t i = 36 - decision_id_index_digits; i < 36; ++i) id36[i] = '0';
+}
+
+void bulk_item_id(const char* group_id36, std::size_t index, char* out36) {
+  assert(index < decision_group_items_max);
+  if (out36 != group_id36) std::copy(group_id36, group_id36 + 36, out36);
+  out36[33] = hex_digits[(index >> 8) & 0xf];
+  out36[34] = hex_digits[(index >> 4) & 0xf];
+  out36[35] = hex_digits[index & 0xf];
+}
+
+bool group_of(std::string_view id, std::string& group_id, std::size_t& index) {
+  if (id.size() != 36) return false;
+  index = 0;
+  for (std::size_t i = 33; i < 36; ++i) {
+    const char c = id[i];
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    if (d < 0) return false;
+    index = index * 16 + static_cast<std::size_t>(d);
+  }
+  if (index == 0) return false;
+  group_id.assign(id);
+  make_bulk_group_id(group_id.data());
+  return true;
+}
+
+// ---- single records -----------------------------------------------------------------------
 
 void encode_decision_payload(std::string& out, const decision_record_view& d) {
   put_u64(out, tag_version, decision_record_version);
@@ -100,15 +263,15 @@ std::optional<decision_record> decode_decision_payload(std::string_view payload)
   return d;
 }
 
-void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view correlation_id) {
+void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view id) {
   out.append(workspace_id);
   out.push_back('\0');
-  out.append(correlation_id);
+  out.append(id);
 }
 
-std::string decision_key(std::string_view workspace_id, std::string_view correlation_id) {
+std::string decision_key(std::string_view workspace_id, std::string_view id) {
   std::string key;
-  append_decision_key(key, workspace_id, correlation_id);
+  append_decision_key(key, workspace_id, id);
   return key;
 }
 

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -210,6 +211,50 @@ TEST_F(PolicyRoutesInProcess, LoggedDecisionsReadBackInTheirWorkspace) {
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(got.body, a.body);
   EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_b).status, 404) << "same namespace, other workspace";
+}
+
+// Puts one raw value into table decisions, as a server before groups would have.
+class put_decision final : public storage::command {
+ public:
+  put_decision(std::string key, std::string value, std::atomic<bool>& done)
+      : _key(std::move(key)), _value(std::move(value)), _done(done) {}
+  storage::apply_status apply(storage::write_txn& txn, storage::log_appender&) override {
+    txn.put(storage::table::decisions, _key, _value);
+    return storage::apply_status::applied;
+  }
+  void complete(storage::outcome) override {
+    _done.store(true);
+    delete this;
+  }
+
+ private:
+  std::string _key;
+  std::string _value;
+  std::atomic<bool>& _done;
+};
+
+TEST_F(PolicyRoutesInProcess, DecisionsLoggedBeforeGroupsStillReadBack) {
+  const std::string id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788a9b";
+  const std::string old_answer = R"({"decision":"ALLOW","decision_correlation_id":")" + id + R"(","tier":3})";
+  decision_record_view d;
+  d.correlation_id = id;
+  d.workspace_id = "ws-a";
+  d.decision = "ALLOW";
+  d.answer = old_answer;
+  std::string payload;
+  encode_decision_payload(payload, d);
+  std::atomic<bool> done{false};
+  ASSERT_EQ(_writer.submit(new put_decision(decision_key("ws-a", id),
+                                            storage::encode_record(storage::record_type::policy_decision, payload), done)),
+            storage::errc::ok);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  const answer got = run("GET", "/v1/policy/decisions/" + id, key_a);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body, old_answer);
+  EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_b).status, 404);
+  // An old single record is never a bulk group: its id with other last digits is not found.
+  EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id.substr(0, 33) + "001", key_a).status, 404);
 }
 
 TEST_F(PolicyRoutesInProcess, BulkItemsAreIsolatedAndCounted) {
