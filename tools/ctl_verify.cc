@@ -49,6 +49,9 @@ bool type_belongs(table t, record_type type) {
     case table::decisions: return type == record_type::policy_decision || type == record_type::policy_decision_group;
     case table::events: return type == record_type::event;
     case table::claims: return type == record_type::claim;
+    case table::agents: return type == record_type::agent;
+    case table::spawn_policies: return type == record_type::spawn_policy;
+    case table::audit: return type == record_type::audit_entry;
     case table::meta: return true;
   }
   return false;

@@ -26,6 +26,7 @@ class decision_log::batch final : public storage::command {
 
   batch(decision_log::shard_state& owner, std::size_t entries_reserved) : _owner(owner) {
     entries.reserve(entries_reserved);
+    lazy = true;  // the answers have gone out: nobody waits for this commit
   }
 
   storage::apply_status apply(storage::write_txn& txn, storage::log_appender&) override {

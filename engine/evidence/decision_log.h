@@ -10,8 +10,12 @@
 // key + record, to its own open batch. A batch is handed to the storage writer as ONE command when the shard's loop
 // turn ends (net::shard_turn_hook: every decision of a turn shares one command) or as soon as
 // it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
-// else. The lag is therefore: the rest of the loop turn (microseconds; the answer has already
-// gone to the kernel) + the writer's queue + one commit.
+// else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
+// linger up to `linger_us` after its previous commit, so that a steady stream of decisions
+// costs one commit (two fdatasyncs) per `linger_us` rather than one per commit time; any other
+// write ends the wait and the batches ride along. The lag is therefore: the rest of the loop
+// turn (microseconds; the answer has already gone to the kernel) + at most `linger_us` + the
+// writer's queue + one commit.
 //
 // Back-pressure: a shard counts its decisions not yet committed (buffered, queued, in a
 // failed batch awaiting retry). `reserve(n)` refuses when that count would pass
@@ -51,6 +55,9 @@ struct decision_log_options {
   std::size_t batch_decisions_max = 1024;
   // Decisions of one shard not yet committed; beyond: 503 OVERLOADED.
   std::size_t shard_pending_max = 65536;
+  // The writer's lazy_linger_us (storage/writer.h, "Lingering"): while only decision batches
+  // are queued, commits are at least this far apart. Bounds the log's extra lag.
+  std::int64_t linger_us = 5000;
 };
 
 struct decision_log_stats {

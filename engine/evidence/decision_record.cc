@@ -45,6 +45,7 @@ enum : std::uint8_t {
   item_actor_id = 7,
   item_why = 8,           // whyRec, the JSON string literal sent
   item_reason = 9,        // repeated, in order
+  item_why_ref = 10,      // instead of item_why: the group's n-th item_why literal (from 0)
 };
 
 // The on-disk codes are the enums' values: pin them.
@@ -81,7 +82,7 @@ bool number(std::string_view v, std::uint64_t max, T& into) {
   return true;
 }
 
-bool decode_item(std::string_view bytes, stored_decision& d) {
+bool decode_item(std::string_view bytes, std::vector<std::string_view>& literals, stored_decision& d) {
   d = stored_decision{};
   if (bytes.empty()) return true;  // no decision at this index
   storage::field_reader r(bytes);
@@ -98,7 +99,16 @@ bool decode_item(std::string_view bytes, stored_decision& d) {
       case item_action: d.action = v; break;
       case item_actor_type: ok = number(v, 1, d.actor); break;
       case item_actor_id: d.actor_id = v; break;
-      case item_why: d.why_json = v; break;
+      case item_why:
+        d.why_json = v;
+        literals.push_back(v);
+        break;
+      case item_why_ref: {
+        std::size_t n = 0;
+        ok = number(v, UINT64_MAX, n) && n < literals.size();
+        if (ok) d.why_json = literals[n];
+        break;
+      }
       case item_reason:
         ok = d.reason_count < d.reasons.size();
         if (ok) d.reasons[d.reason_count++] = v;
@@ -140,7 +150,21 @@ void decision_group_writer::add(const decision_item_view& d) {
   put_bytes(_item, item_action, d.action);
   put_u64(_item, item_actor_type, static_cast<std::uint64_t>(d.actor));
   put_bytes(_item, item_actor_id, d.actor_id);
-  put_bytes(_item, item_why, d.why_json);
+  const written_literal* seen = nullptr;
+  for (std::size_t i = 0; i < _remembered_count && seen == nullptr; ++i) {
+    const written_literal& w = _remembered[i];
+    // Pointer first: the literals come from the policy's table, so equal ones are one string.
+    if (w.size == d.why_json.size() && (w.data == d.why_json.data() || std::string_view(w.data, w.size) == d.why_json)) {
+      seen = &w;
+    }
+  }
+  if (seen != nullptr) {
+    put_u64(_item, item_why_ref, seen->number);
+  } else {
+    put_bytes(_item, item_why, d.why_json);
+    if (_remembered_count < _remembered.size()) _remembered[_remembered_count++] = {d.why_json.data(), d.why_json.size(), _literals};
+    ++_literals;
+  }
   for (std::size_t i = 0; i < d.reason_count; ++i) put_bytes(_item, item_reason, d.reasons[i]);
   put_bytes(_out, group_item, _item);
   ++_items;
@@ -160,6 +184,7 @@ bool decode_decision_group(std::string_view payload, std::size_t index, decision
   std::uint8_t tag = 0;
   std::string_view v;
   stored_decision scratch;
+  std::vector<std::string_view> literals;  // every item_why so far, for item_why_ref
   while (r.next(tag, v)) {
     bool ok = true;
     switch (tag) {
@@ -167,7 +192,7 @@ bool decode_decision_group(std::string_view payload, std::size_t index, decision
       case group_evaluated_at: ok = number(v, UINT64_MAX, h.evaluated_at_ms); break;
       case group_policy_version: h.policy_version = v; break;
       case group_item:
-        ok = h.items < decision_group_items_max && decode_item(v, h.items == index ? item : scratch);
+        ok = h.items < decision_group_items_max && decode_item(v, literals, h.items == index ? item : scratch);
         ++h.items;
         break;
       default: break;  // a newer writer's field

@@ -9,7 +9,8 @@
 //
 // One record per request, type `policy_decision_group`: the request's instant and policy
 // version once, then its decisions in order as compact fields (codes, not names; whyRec as the
-// JSON literal that was sent, since a later policy may word it differently). An evaluate is a
+// JSON literal that was sent, since a later policy may word it differently, written once per
+// group and named by number in the items that repeat it). An evaluate is a
 // group of one. A bulk request's items share one record and their ids are derived from one
 // UUIDv7, the group id, whose last three hex digits are 000: item i's id is the group id with
 // i (3 lower-case hex digits) in their place (`bulk_item_id`). So a decision id finds its
@@ -74,9 +75,21 @@ class decision_group_writer {
   std::size_t items() const { return _items; }
 
  private:
+  // whyRec literals already written in this group (they repeat: an action has few), so
+  // that an item can name one instead of carrying it again.
+  struct written_literal {
+    const char* data;
+    std::size_t size;
+    std::size_t number;  // its position among the group's literals
+  };
+  static constexpr std::size_t remembered_literals_max = 16;
+
   std::string& _out;
   std::string& _item;
   std::size_t _items = 0;
+  std::size_t _literals = 0;
+  std::array<written_literal, remembered_literals_max> _remembered{};
+  std::size_t _remembered_count = 0;
 };
 
 // One stored decision, as views into the payload it was decoded from.

@@ -101,6 +101,8 @@ TEST(DecisionGroup, RoundTripsEveryItem) {
   w.skip();
   w.add(item(reasons, "svc-2"));
   EXPECT_EQ(w.items(), 3u);
+  const std::string_view literal = R"("Tier 2 is below \"3\".")";
+  EXPECT_EQ(payload.find(literal), payload.rfind(literal)) << "a repeated whyRec is written once";
   for (std::size_t i : {0u, 2u}) {
     decision_group_header h;
     stored_decision d;

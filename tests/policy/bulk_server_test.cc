@@ -58,7 +58,10 @@ std::string item_answer(const std::string& body, std::size_t i) {
   const std::size_t from = at + prefix.size();
   const std::size_t end = body.find(R"(Z"})", from);  // evaluatedAt closes every item
   if (end == std::string::npos) return {};
-  return "{" + body.substr(from, end + 2 - from) + "}";
+  std::string out = "{";
+  out.append(body, from, end + 2 - from);
+  out.push_back('}');
+  return out;
 }
 
 TEST_F(Bulk, EveryItemReadsBackAsAnsweredAlsoAfterARestart) {
@@ -68,7 +71,8 @@ TEST_F(Bulk, EveryItemReadsBackAsAnsweredAlsoAfterARestart) {
       {"actor":{"type":"service","id":"svc-1"},"action":"data.export_pii"},
       {"actor_id":"d","action":"data.export_pii"}]})", key);
   ASSERT_EQ(r.status, 200) << r.body;
-  const auto& res = body_json(r)["results"].items;
+  const json answer = body_json(r);
+  const auto& res = answer["results"].items;
   ASSERT_EQ(res.size(), 4u);
   std::vector<std::pair<std::string, std::string>> expected;  // id, answer
   for (std::size_t i : {0u, 2u, 3u}) {
