@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "storage/record.h"
@@ -130,26 +131,64 @@ constexpr char hex_digits[] = "0123456789abcdef";
 
 // ---- groups -------------------------------------------------------------------------------
 
-decision_group_writer::decision_group_writer(std::string& out, std::string& item_scratch,
-                                             std::int64_t evaluated_at_ms, std::string_view policy_version)
-    : _out(out), _item(item_scratch) {
+decision_group_writer::decision_group_writer(std::string& out, std::int64_t evaluated_at_ms,
+                                             std::string_view policy_version)
+    : _out(out) {
   _out.clear();
   put_u64(_out, group_version, decision_group_version);
   put_u64(_out, group_evaluated_at, static_cast<std::uint64_t>(evaluated_at_ms));
   put_bytes(_out, group_policy_version, policy_version);
 }
 
+namespace {
+
+constexpr std::size_t varint_bytes(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Bytes of one field holding `value_bytes` bytes.
+constexpr std::size_t field_bytes(std::size_t value_bytes) { return 1 + varint_bytes(value_bytes) + value_bytes; }
+constexpr std::size_t u64_field_bytes(std::uint64_t v) { return field_bytes(varint_bytes(v)); }
+
+// Writes fields through a raw cursor into room measured beforehand (the bulk route encodes up
+// to 1000 items per request: one resize per item, no per-byte push_back).
+class field_cursor {
+ public:
+  explicit field_cursor(char* p) : _p(p) {}
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      *_p++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *_p++ = static_cast<char>(v);
+  }
+  void bytes(std::uint8_t tag, std::string_view v) {
+    *_p++ = static_cast<char>(tag);
+    varint(v.size());
+    if (!v.empty()) std::memcpy(_p, v.data(), v.size());
+    _p += v.size();
+  }
+  void u64(std::uint8_t tag, std::uint64_t v) {
+    *_p++ = static_cast<char>(tag);
+    varint(varint_bytes(v));
+    varint(v);
+  }
+  char* at() const { return _p; }
+
+ private:
+  char* _p;
+};
+
+}  // namespace
+
 void decision_group_writer::add(const decision_item_view& d) {
   assert(_items < decision_group_items_max);
   assert(d.why_json.size() >= 2);  // decide() always points at a sentence of the policy's table
-  _item.clear();
-  put_u64(_item, item_decision, static_cast<std::uint64_t>(d.outcome));
-  put_u64(_item, item_tier, static_cast<std::uint64_t>(d.tier));
-  put_u64(_item, item_required_tier, static_cast<std::uint64_t>(d.required_tier));
-  put_u64(_item, item_claim_status, static_cast<std::uint64_t>(d.claims));
-  put_bytes(_item, item_action, d.action);
-  put_u64(_item, item_actor_type, static_cast<std::uint64_t>(d.actor));
-  put_bytes(_item, item_actor_id, d.actor_id);
   const written_literal* seen = nullptr;
   for (std::size_t i = 0; i < _remembered_count && seen == nullptr; ++i) {
     const written_literal& w = _remembered[i];
@@ -158,15 +197,37 @@ void decision_group_writer::add(const decision_item_view& d) {
       seen = &w;
     }
   }
+  const auto outcome = static_cast<std::uint64_t>(d.outcome);
+  const auto tier = static_cast<std::uint64_t>(d.tier);
+  const auto required = static_cast<std::uint64_t>(d.required_tier);
+  const auto claims = static_cast<std::uint64_t>(d.claims);
+  const auto actor = static_cast<std::uint64_t>(d.actor);
+  std::size_t item = u64_field_bytes(outcome) + u64_field_bytes(tier) + u64_field_bytes(required) +
+                     u64_field_bytes(claims) + field_bytes(d.action.size()) + u64_field_bytes(actor) +
+                     field_bytes(d.actor_id.size()) +
+                     (seen != nullptr ? u64_field_bytes(seen->number) : field_bytes(d.why_json.size()));
+  for (std::size_t i = 0; i < d.reason_count; ++i) item += field_bytes(d.reasons[i].size());
+  const std::size_t at = _out.size();
+  _out.resize(at + field_bytes(item));
+  _out[at] = static_cast<char>(group_item);
+  field_cursor c(_out.data() + at + 1);
+  c.varint(item);
+  c.u64(item_decision, outcome);
+  c.u64(item_tier, tier);
+  c.u64(item_required_tier, required);
+  c.u64(item_claim_status, claims);
+  c.bytes(item_action, d.action);
+  c.u64(item_actor_type, actor);
+  c.bytes(item_actor_id, d.actor_id);
   if (seen != nullptr) {
-    put_u64(_item, item_why_ref, seen->number);
+    c.u64(item_why_ref, seen->number);
   } else {
-    put_bytes(_item, item_why, d.why_json);
+    c.bytes(item_why, d.why_json);
     if (_remembered_count < _remembered.size()) _remembered[_remembered_count++] = {d.why_json.data(), d.why_json.size(), _literals};
     ++_literals;
   }
-  for (std::size_t i = 0; i < d.reason_count; ++i) put_bytes(_item, item_reason, d.reasons[i]);
-  put_bytes(_out, group_item, _item);
+  for (std::size_t i = 0; i < d.reason_count; ++i) c.bytes(item_reason, d.reasons[i]);
+  assert(c.at() == _out.data() + _out.size());
   ++_items;
 }
 

@@ -63,13 +63,12 @@ struct decision_item_view {
   std::size_t reason_count = 0;
 };
 
-// Builds one group's payload into `out` (cleared first): the header, then `add` or `skip`
-// once per item in order (`skip`: an index with no decision, a bulk item that was refused).
-// `item_scratch` holds one item while it is measured; both strings keep their capacity.
+// Builds one group's payload into `out` (cleared first; its capacity is kept): the header,
+// then `add` or `skip` once per item in order (`skip`: an index with no decision, a bulk item
+// that was refused). Each item is measured first and written in one go.
 class decision_group_writer {
  public:
-  decision_group_writer(std::string& out, std::string& item_scratch, std::int64_t evaluated_at_ms,
-                        std::string_view policy_version);
+  decision_group_writer(std::string& out, std::int64_t evaluated_at_ms, std::string_view policy_version);
   void add(const decision_item_view& d);
   void skip();
   std::size_t items() const { return _items; }
@@ -85,7 +84,6 @@ class decision_group_writer {
   static constexpr std::size_t remembered_literals_max = 16;
 
   std::string& _out;
-  std::string& _item;
   std::size_t _items = 0;
   std::size_t _literals = 0;
   std::array<written_literal, remembered_literals_max> _remembered{};

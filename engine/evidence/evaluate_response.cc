@@ -352,7 +352,7 @@ void append_decision_fields(net::byte_buffer& out, const decision_fields& f) {
   c.lit("\"decision\":");
   c.code(decision_name(f.outcome));
   c.lit(",\"decision_correlation_id\":");
-  c.str(f.correlation_id);
+  c.code(f.correlation_id);  // a UUID we made, or one is_uuid checked: no escaping needed
   c.lit(",\"tier\":");
   c.integer(f.tier);
   c.lit(",\"requiredTier\":");

@@ -38,7 +38,7 @@ struct evaluation_response {
 // through the one function below, so a decision read back is byte-identical to its answer.
 struct decision_fields {
   decision outcome = decision::allow;
-  std::string_view correlation_id;
+  std::string_view correlation_id;  // a UUID (rendered without escaping)
   int tier = 0;
   int required_tier = 0;
   claim_status claims = claim_status::clean;

@@ -69,7 +69,6 @@ struct route_scratch {
   std::vector<bulk_item> items;
   std::vector<decision_result> decisions;
   std::string group;  // one request's decision_group payload
-  std::string item;   // decision_group_writer's item scratch
 };
 route_scratch& thread_scratch() {
   thread_local route_scratch s;
@@ -94,7 +93,7 @@ void evaluate(policy_api& api, request_context& ctx, const principal& who) {
   new_uuid_v7_into(id, now_ms);
   const std::string_view id_view(id, uuid_text_bytes);
   route_scratch& s = thread_scratch();
-  decision_group_writer group(s.group, s.item, now_ms, p.version());
+  decision_group_writer group(s.group, now_ms, p.version());
   group.add(item_of(req, r));
   api.decisions.append(shard, who.workspace_id(), id_view, s.group, 1);
   evaluation_response resp{&r, id_view, req.actor, req.actor_id, p.version(), now_ms, debug_requested(ctx.req.query)};
@@ -137,7 +136,7 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
   char group_id[uuid_text_bytes];
   new_uuid_v7_into(group_id, now_ms);
   make_bulk_group_id(group_id);
-  decision_group_writer group(s.group, s.item, now_ms, p.version());
+  decision_group_writer group(s.group, now_ms, p.version());
   bulk_summary summary;
   for (std::size_t i = 0; i < n; ++i) {
     const bulk_item& item = s.items[i];

@@ -34,8 +34,7 @@ std::string group_payload(std::size_t n = 1) {
   d.reasons = reasons.data();
   d.reason_count = reasons.size();
   std::string payload;
-  std::string scratch;
-  decision_group_writer w(payload, scratch, 1'780'000'000'000, "v1");
+  decision_group_writer w(payload, 1'780'000'000'000, "v1");
   for (std::size_t i = 0; i < n; ++i) w.add(d);
   return payload;
 }

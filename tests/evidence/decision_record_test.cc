@@ -95,8 +95,7 @@ decision_item_view item(const std::array<std::string_view, 2>& reasons, std::str
 TEST(DecisionGroup, RoundTripsEveryItem) {
   const std::array<std::string_view, 2> reasons = {"TIER_STEP_UP_BAND", "CLAIMS_CONTESTED"};
   std::string payload;
-  std::string scratch;
-  decision_group_writer w(payload, scratch, 1'780'000'000'123, "evidence-defaults-1");
+  decision_group_writer w(payload, 1'780'000'000'123, "evidence-defaults-1");
   w.add(item(reasons, "svc-0"));
   w.skip();
   w.add(item(reasons, "svc-2"));
@@ -135,9 +134,8 @@ TEST(DecisionGroup, RoundTripsEveryItem) {
 TEST(DecisionGroup, ReusedStringsAreClearedAndMalformedPayloadsRefused) {
   const std::array<std::string_view, 2> reasons = {"A", "B"};
   std::string payload = "stale";
-  std::string scratch = "stale";
   {
-    decision_group_writer w(payload, scratch, 5, "v");
+    decision_group_writer w(payload, 5, "v");
     w.add(item(reasons, "x"));
   }
   decision_group_header h;
@@ -157,7 +155,7 @@ TEST(DecisionGroup, ReusedStringsAreClearedAndMalformedPayloadsRefused) {
   bad.why_json = "x";
   std::string p2;
   {
-    decision_group_writer w(p2, scratch, 5, "v");
+    decision_group_writer w(p2, 5, "v");
     w.add(bad);
   }
   EXPECT_FALSE(decode_decision_group(p2, 0, h, d));
