@@ -90,12 +90,8 @@ void evaluate(policy_api& api, request_context& ctx, const principal& who) {
   decision_result r;
   decide_one(api, p, who, req, now_ms, r);
   char id[uuid_text_bytes];
-  new_uuid_v7_into(id, now_ms);
+  api.decisions.append_one(shard, who.workspace_id(), now_ms, p.version(), item_of(req, r), id);
   const std::string_view id_view(id, uuid_text_bytes);
-  route_scratch& s = thread_scratch();
-  decision_group_writer group(s.group, now_ms, p.version());
-  group.add(item_of(req, r));
-  api.decisions.append(shard, who.workspace_id(), id_view, s.group, 1);
   evaluation_response resp{&r, id_view, req.actor, req.actor_id, p.version(), now_ms, debug_requested(ctx.req.query)};
   net::byte_buffer& body = ctx.res.body();
   body.clear();

@@ -9,10 +9,12 @@
 #include <array>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "alloc_counter.h"
+#include "engine/common/ids.h"
 #include "storage/record.h"
 #include "storage/writer.h"
 #include "tests/storage/fake_store.h"
@@ -195,6 +197,93 @@ TEST_F(DecisionLog, AppendingAllocatesNothingOnceWarm) {
     }
   });
   EXPECT_EQ(allocations, 0u);
+  log.flush(0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 800u; }));
+}
+
+decision_item_view evaluate_item(std::string_view actor_id) {
+  decision_item_view d;
+  d.action = "account.login";
+  d.actor_id = actor_id;
+  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
+  d.reasons = reasons.data();
+  d.reason_count = reasons.size();
+  return d;
+}
+
+TEST_F(DecisionLog, ATurnsEvaluatesShareOneRecordPerWorkspaceMillisecondAndPolicy) {
+  decision_log& log = make_log(1024, 65536);
+  struct made {
+    std::string ws;
+    std::string id;
+    std::string actor;
+  };
+  std::vector<made> ids;
+  auto one = [&](std::string ws, std::int64_t ms, std::string_view version, std::string actor) {
+    ASSERT_TRUE(log.reserve(0, 1));
+    char id[uuid_text_bytes];
+    log.append_one(0, ws, ms, version, evaluate_item(actor), id);
+    ids.push_back({ws, std::string(id, uuid_text_bytes), actor});
+  };
+  one("ws-a", 1000, "v1", "a0");
+  one("ws-b", 1000, "v1", "b0");
+  one("ws-a", 1000, "v1", "a1");
+  one("ws-a", 1001, "v1", "a2");  // another millisecond
+  one("ws-a", 1001, "v2", "a3");  // another policy version
+  one("ws-a", 1000, "v1", "a4");
+  EXPECT_EQ(ids[0].id.substr(0, 33), ids[2].id.substr(0, 33));
+  EXPECT_EQ(ids[0].id.substr(33), "000");
+  EXPECT_EQ(ids[2].id.substr(33), "001");
+  EXPECT_EQ(ids[5].id.substr(33), "002");
+  EXPECT_NE(ids[3].id.substr(0, 33), ids[0].id.substr(0, 33));
+  log.flush(0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 6; }));
+  EXPECT_EQ(_store.committed(storage::table::decisions).size(), 4u) << "a@1000/v1, b@1000/v1, a@1001/v1, a@1001/v2";
+  for (const made& m : ids) {
+    std::string group = m.id;
+    std::size_t index = 0;
+    if (!group_of(m.id, group, index)) index = 0;
+    const auto raw = _store.committed_value(storage::table::decisions, decision_key(m.ws, group));
+    ASSERT_TRUE(raw) << m.id;
+    storage::decoded_record rec;
+    ASSERT_EQ(storage::decode_record(*raw, rec), storage::decode_errc::ok);
+    decision_group_header h;
+    stored_decision d;
+    ASSERT_TRUE(decode_decision_group(rec.payload, index, h, d));
+    ASSERT_TRUE(d.decided);
+    EXPECT_EQ(d.actor_id, m.actor);
+  }
+}
+
+TEST_F(DecisionLog, ManyWorkspacesInOneTurnAndTheBatchBoundSealGroupsEarly) {
+  decision_log& log = make_log(20, 65536);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(log.reserve(2, 1));
+    char id[uuid_text_bytes];
+    log.append_one(2, fmt::format("ws-{}", i % 11), 5000, "v1", evaluate_item("u"), id);
+  }
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 40; })) << "two full batches of 20, no flush";
+  log.flush(2);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 50; }));
+  EXPECT_EQ(log.stats().pending, 0u);
+}
+
+TEST_F(DecisionLog, AppendingOneAllocatesNothingOnceWarm) {
+  decision_log& log = make_log(1024, 65536);
+  auto round = [&] {
+    for (int i = 0; i < 200; ++i) {
+      if (!log.reserve(0, 1)) return;
+      char id[uuid_text_bytes];
+      log.append_one(0, i % 2 ? "workspace-odd-0123456789" : "workspace-even-0123456789", 7000, "evidence-defaults-1",
+                     evaluate_item("u-1"), id);
+    }
+  };
+  for (int r = 0; r < 3; ++r) {
+    round();
+    log.flush(0);
+    ASSERT_TRUE(eventually([&] { return log.stats().logged == 200u * (r + 1); }));
+  }
+  EXPECT_EQ(test::count_allocations(round), 0u);
   log.flush(0);
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 800u; }));
 }
