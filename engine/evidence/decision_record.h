@@ -7,15 +7,16 @@
 // fields with the same function the evaluate route uses (evaluate_response.h), so the two are
 // byte-identical. `signals` (?debug=true) is never stored: the GET route answers without it.
 //
-// One record per request, type `policy_decision_group`: the request's instant and policy
-// version once, then its decisions in order as compact fields (codes, not names; whyRec as the
-// JSON literal that was sent, since a later policy may word it differently, written once per
-// group and named by number in the items that repeat it). An evaluate is a
-// group of one. A bulk request's items share one record and their ids are derived from one
-// UUIDv7, the group id, whose last three hex digits are 000: item i's id is the group id with
-// i (3 lower-case hex digits) in their place (`bulk_item_id`). So a decision id finds its
-// record in at most two point lookups: the id itself (an evaluate, or a bulk's item 0), then
-// the id with its last three digits zeroed (`group_of`).
+// Records of type `policy_decision_group` hold several decisions made at one instant under one
+// policy version (a bulk request's items; a shard's evaluates of one workspace in one loop
+// turn, decision_log.h): the instant and policy version once, then the decisions in order as
+// compact fields (codes, not names; whyRec as the JSON literal that was sent, since a later
+// policy may word it differently, written once per group and named by number in the items
+// that repeat it). The decisions' ids derive from one UUIDv7, the group id, whose last three
+// hex digits are 000: item i's id is the group id with i (3 lower-case hex digits) in their
+// place (`bulk_item_id`). So a decision id finds its record in at most two point lookups: the
+// id itself (a group's item 0, or a record of the old form), then the id with its last three
+// digits zeroed (`group_of`).
 //
 // Key: `<workspace id> 0x00 <group id>` (a point lookup scoped to the workspace: another
 // workspace's id is simply not found). Value: a record envelope (storage/record.h) around the
