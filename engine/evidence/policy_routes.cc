@@ -4,8 +4,10 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
@@ -36,17 +38,51 @@ void answer_overloaded(net::http_response& res) {
   res.add_header("Retry-After", "1");
 }
 
-// One decision for `req` at `now_ms`, with the actor's facts.
+// One decision for `req` at `now_ms`, with the actor's facts: looked up, or `known` (the
+// same actor's facts, looked up earlier in the same request).
 void decide_one(const policy_api& api, const policy& p, const principal& who, const evaluate_request& req,
-                std::int64_t now_ms, decision_result& out) {
+                std::int64_t now_ms, decision_result& out, const evaluation_facts* known = nullptr) {
   evaluation_facts facts;
   facts.as_of_ms = now_ms;
   const std::string_view identity_namespace = who.ws.identity_namespace;
-  api.facts.lookup(identity_namespace, req.actor_id, facts.history, facts.claims);
+  if (known != nullptr) {
+    facts.history = known->history;
+    facts.claims = known->claims;
+  } else {
+    api.facts.lookup(identity_namespace, req.actor_id, facts.history, facts.claims);
+  }
   facts.mode = p.mode_for(identity_namespace);
   facts.agent = agent_status_for(who, req.actor, req.actor_id);
   decide(p, *req.action, facts, req.context, out);
 }
+
+// The bulk route's memo of actors already looked up in this request (items often repeat an
+// actor): open addressing over item indices, sized for the item cap. Saves the SHA-256 and
+// the index probe of a repeated actor; all items are decided at one instant anyway.
+class actor_memo {
+ public:
+  static constexpr std::size_t slots = 2048;  // a power of two, >= 2 x bulk_items_hard_max
+  static_assert(slots >= 2 * bulk_items_hard_max && (slots & (slots - 1)) == 0);
+
+  void clear() { _used.fill(0); }
+  // The index of an earlier item with this actor id, or records `item` and returns `none`.
+  static constexpr std::uint32_t none = UINT32_MAX;
+  std::uint32_t find_or_add(std::string_view actor_id, std::uint32_t item, const std::vector<bulk_item>& items) {
+    std::size_t at = policy_name_hash(actor_id) & (slots - 1);
+    while (_used[at] != 0) {
+      const std::uint32_t other = _item[at];
+      if (items[other].request.actor_id == actor_id) return other;
+      at = (at + 1) & (slots - 1);
+    }
+    _used[at] = 1;
+    _item[at] = item;
+    return none;
+  }
+
+ private:
+  std::array<std::uint8_t, slots> _used{};
+  std::array<std::uint32_t, slots> _item{};
+};
 
 decision_item_view item_of(const evaluate_request& req, const decision_result& r) {
   decision_item_view d;
@@ -69,6 +105,7 @@ struct route_scratch {
   std::vector<bulk_item> items;
   std::vector<decision_result> decisions;
   std::string group;  // one request's decision_group payload
+  actor_memo actors;
 };
 route_scratch& thread_scratch() {
   thread_local route_scratch s;
@@ -133,6 +170,7 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
   new_uuid_v7_into(group_id, now_ms);
   make_bulk_group_id(group_id);
   decision_group_writer group(s.group, now_ms, p.version());
+  s.actors.clear();
   bulk_summary summary;
   for (std::size_t i = 0; i < n; ++i) {
     const bulk_item& item = s.items[i];
@@ -142,7 +180,8 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
       continue;
     }
     decision_result& r = s.decisions[i];
-    decide_one(api, p, who, item.request, now_ms, r);
+    const std::uint32_t earlier = s.actors.find_or_add(item.request.actor_id, static_cast<std::uint32_t>(i), s.items);
+    decide_one(api, p, who, item.request, now_ms, r, earlier == actor_memo::none ? nullptr : &s.decisions[earlier].facts);
     ++summary.by_decision[static_cast<std::size_t>(r.outcome)];
     group.add(item_of(item.request, r));
   }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "alloc_counter.h"
 #include "engine/common/ids.h"
@@ -255,6 +256,31 @@ TEST_F(PolicyRoutesInProcess, DecisionsLoggedBeforeGroupsStillReadBack) {
   EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_b).status, 404);
   // An old single record is never a bulk group: its id with other last digits is not found.
   EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id.substr(0, 33) + "001", key_a).status, 404);
+}
+
+// The bulk route looks a repeated actor up once per request: every item still decides as a
+// single evaluate of the same body does.
+TEST_F(PolicyRoutesInProcess, BulkItemsWithRepeatedActorsDecideAsSingles) {
+  const std::vector<std::string> items = {
+      R"({"actor":{"id":"veteran"},"action":"data.export_pii"})", R"({"actor":{"id":"flagged"},"action":"account.login"})",
+      R"({"actor":{"id":"veteran"},"action":"account.login"})",   R"({"actor":{"id":"nobody"},"action":"data.export_pii"})",
+      R"({"actor":{"id":"flagged"},"action":"data.export_pii"})", R"({"actor":{"id":"nobody"},"action":"account.login"})"};
+  std::string body = R"({"evaluations":[)";
+  for (std::size_t i = 0; i < items.size(); ++i) body += (i ? "," : "") + items[i];
+  body += "]}";
+  const answer bulk = evaluate(key_a, body, "/v1/policy/evaluate/bulk");
+  ASSERT_EQ(bulk.status, 200) << bulk.body;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const answer one = evaluate(key_a, items[i]);
+    ASSERT_EQ(one.status, 200) << one.body;
+    const std::size_t at = bulk.body.find(R"({"index":)" + std::to_string(i) + ",");
+    ASSERT_NE(at, std::string::npos) << i;
+    const std::string item = bulk.body.substr(at, bulk.body.find(R"("evaluatedAt")", at) - at);
+    for (const char* name : {"decision", "claimStatus", "whyRec"}) EXPECT_EQ(field(item, name), field(one.body, name)) << i;
+    const std::size_t tier_at = item.find(R"("tier":)");
+    ASSERT_NE(tier_at, std::string::npos);
+    EXPECT_EQ(item.substr(tier_at, 8), one.body.substr(one.body.find(R"("tier":)"), 8)) << i;
+  }
 }
 
 TEST_F(PolicyRoutesInProcess, BulkItemsAreIsolatedAndCounted) {
