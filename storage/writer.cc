@@ -188,7 +188,7 @@ void writer::linger() {
   };
   if (_head.load(std::memory_order_acquire) == nullptr || eager_or_stopping()) return;
   const std::int64_t start_us = now_us();
-  const std::int64_t until_us = _last_commit_end_us + _options.lazy_linger_us;
+  const std::int64_t until_us = _last_commit_start_us + _options.lazy_linger_us;
   if (until_us <= start_us) return;
   while (true) {
     const std::int64_t left_us = until_us - now_us();
@@ -285,8 +285,8 @@ command* writer::commit_batch(command* first) {
       ++count;
     }
   }
-  _last_commit_end_us = now_us();
-  const auto commit_us = static_cast<std::uint64_t>(_last_commit_end_us - start_us);
+  _last_commit_start_us = start_us;
+  const auto commit_us = static_cast<std::uint64_t>(now_us() - start_us);
   bump(_batch_sizes[bucket_of(batch_size_bounds, count)]);
   bump(_commit_latency[bucket_of(commit_latency_bounds_us, commit_us)]);
   bump(_commit_latency_sum_us, commit_us);

@@ -23,9 +23,10 @@
 //
 // Lingering: a `lazy` command is durable work nobody waits on (the decision log's batches,
 // whose answers have already gone out). While everything queued is lazy, the writer starts
-// the next commit no sooner than `lazy_linger_us` after the previous one ended, so that a
+// the next commit no sooner than `lazy_linger_us` after the previous one started, so that a
 // stream of lazy commands shares a commit every `lazy_linger_us` instead of forcing one (two
-// fdatasyncs) per commit time. The first submit of a command that is not lazy ends the wait at
+// fdatasyncs) per commit time. Commits that take longer than that are not delayed at all: their
+// batches are large already. The first submit of a command that is not lazy ends the wait at
 // once, and the lazy ones ride along in its commit. A lazy command therefore waits at most
 // `lazy_linger_us` longer than it would otherwise. 0 turns it off.
 //
@@ -194,7 +195,7 @@ class writer {
   void wait_for_work(std::int64_t timeout_ms);
   // After a committed batch of n > 1: waits (bounded) until n commands are queued.
   void gather();
-  // While only lazy commands are queued: waits until lazy_linger_us after the last commit.
+  // While only lazy commands are queued: waits until lazy_linger_us after the last commit began.
   void linger();
   void wake();
 
@@ -213,7 +214,7 @@ class writer {
   // Writer thread: the last committed batch, which gather() waits to see again.
   std::size_t _last_batch_commands = 0;
   std::int64_t _last_commit_us = 0;
-  std::int64_t _last_commit_end_us = std::numeric_limits<std::int64_t>::min() / 2;  // none yet
+  std::int64_t _last_commit_start_us = std::numeric_limits<std::int64_t>::min() / 2;  // none yet
   std::atomic<bool> _stop{false};
   std::atomic<bool> _accepting{true};
   std::atomic<std::uint32_t> _submitting{0};  // submits between the _accepting check and the push

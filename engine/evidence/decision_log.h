@@ -12,7 +12,7 @@
 // turn ends (net::shard_turn_hook: every decision of a turn shares one command) or as soon as
 // it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
 // else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
-// linger up to `linger_us` after its previous commit, so that a steady stream of decisions
+// linger until `linger_us` after its previous commit began, so that a steady stream of decisions
 // costs one commit (two fdatasyncs) per `linger_us` rather than one per commit time; any other
 // write ends the wait and the batches ride along. The lag is therefore: the rest of the loop
 // turn (microseconds; the answer has already gone to the kernel) + at most `linger_us` + the

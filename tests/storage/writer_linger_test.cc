@@ -1,6 +1,6 @@
 // tests/storage/writer_linger_test.cc: lingering (storage/writer.h) — while only lazy commands
 // are queued, the writer starts the next commit no sooner than lazy_linger_us after the last
-// one; a command that is not lazy ends the wait and the lazy ones share its commit; stop()
+// one began (a slow commit is not followed by a wait); a command that is not lazy ends the wait and the lazy ones share its commit; stop()
 // ends it; a writer that has been idle commits a lazy command at once; 0 turns it off. The
 // bounds are tenths of seconds or a minute, far from any race on a loaded machine.
 #include <gtest/gtest.h>
@@ -45,6 +45,21 @@ TEST_F(WriterLinger, ALazyCommandWaitsOutTheLingerAfterACommit) {
   EXPECT_EQ(w.stats().commits, 2u);
   EXPECT_EQ(w.stats().lingers, 1u);
   for (const test_command& c : commands) EXPECT_EQ(c.result, outcome::committed);
+}
+
+TEST_F(WriterLinger, ACommitSlowerThanTheLingerIsNotFollowedByAWait) {
+  store.set_commit_delay(milliseconds(400));
+  writer_options options;
+  options.lazy_linger_us = 200'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(1));
+  store.set_commit_delay(milliseconds(0));
+  submit_one(w, true);
+  ASSERT_TRUE(done.wait_for(2));
+  w.stop();
+  EXPECT_EQ(w.stats().lingers, 0u) << "the last commit began 400 ms ago: nothing to wait for";
 }
 
 TEST_F(WriterLinger, AnEagerSubmitEndsTheWaitAndTheLazyOnesShareItsCommit) {
