@@ -16,6 +16,7 @@
 #include "engine/evidence/bulk_request.h"
 #include "engine/evidence/catalogue.h"
 #include "engine/evidence/decision.h"
+#include "engine/evidence/decision_record.h"
 #include "engine/evidence/default_policy.h"
 #include "engine/evidence/evaluate_request.h"
 #include "engine/evidence/evaluate_response.h"
@@ -249,6 +250,38 @@ void BM_bulk_core(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_bulk_core)->Arg(1)->Arg(10)->Arg(100);
+
+// The decision log's record of a group of n decisions (decision_record.h): what the bulk route
+// adds per item (and an evaluate per decision) to log it.
+void BM_decision_group_encode(benchmark::State& state) {
+  const auto p = default_policy();
+  const evaluation_facts facts = tier2_contested();
+  evaluate_request req;
+  warrant::engine::json_error err;
+  if (!parse_evaluate_request(seed_body, *p, req, err)) std::abort();
+  decision_result r;
+  decide(*p, *req.action, facts, req.context, r);
+  decision_item_view d;
+  d.outcome = r.outcome;
+  d.tier = r.tier;
+  d.required_tier = r.required_tier;
+  d.claims = r.claims;
+  d.actor = req.actor;
+  d.action = req.action->name;
+  d.actor_id = req.actor_id;
+  d.why_json = r.why_json;
+  d.reasons = r.reasons.data();
+  d.reason_count = r.reason_count;
+  std::string payload;
+  for (auto _ : state) {
+    decision_group_writer w(payload, facts.as_of_ms, p->version());
+    for (std::int64_t i = 0; i < state.range(0); ++i) w.add(d);
+    benchmark::DoNotOptimize(payload.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["bytes_per_decision"] = static_cast<double>(payload.size()) / static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_decision_group_encode)->Arg(1)->Arg(100);
 
 void BM_singles_core(benchmark::State& state) {
   const auto p = default_policy();

@@ -83,7 +83,9 @@ app::app(const storage::data_dir& dir, const app_options& options)
   // on, nothing retired is freed until the sampler can vouch that no shard holds it.
   _tenancy.hold_until_sampler();
   _entities.hold_until_sampler();
-  _writer = std::make_unique<storage::writer>(*_store, options.writer);
+  storage::writer_options writer_options = options.writer;
+  writer_options.lazy_linger_us = options.decision_log.linger_us;
+  _writer = std::make_unique<storage::writer>(*_store, writer_options);
   _writer->set_after_publish([this] {
     _tenancy.publish();
     _entities.reclaim();  // slot tables retired by growth, once the shards have moved on

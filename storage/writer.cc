@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::uint32_t sleep_idle = 1;
 constexpr std::uint32_t sleep_gathering = 2;
+constexpr std::uint32_t sleep_lingering = 3;
 // Gathering waits at most this fraction of the last commit: its worst-case cost in latency.
 constexpr std::int64_t gather_commit_divisor = 4;
 
@@ -107,11 +108,14 @@ errc writer::submit(command* c) {
     _submitting.fetch_sub(1, std::memory_order_release);
     return errc::shutting_down;
   }
-  // seq_cst: gather() reads the depth after announcing that it sleeps, and this submit reads
-  // _sleeping after counting itself; one of the two sees the other.
+  // seq_cst: gather() and linger() read the depths after announcing that they sleep, and this
+  // submit reads _sleeping after counting itself; one of the two sees the other.
+  const bool eager = !c->lazy;
+  if (eager) _eager_depth.fetch_add(1, std::memory_order_seq_cst);
   const std::size_t depth = _depth.fetch_add(1, std::memory_order_seq_cst) + 1;
   if (depth > _options.queue_commands_max) {
     _depth.fetch_sub(1, std::memory_order_relaxed);
+    if (eager) _eager_depth.fetch_sub(1, std::memory_order_relaxed);
     _queue_rejections.fetch_add(1, std::memory_order_relaxed);
     _submitting.fetch_sub(1, std::memory_order_release);
     return errc::queue_full;
@@ -121,7 +125,7 @@ errc writer::submit(command* c) {
     c->next_in_queue = head;
   } while (!_head.compare_exchange_weak(head, c, std::memory_order_seq_cst, std::memory_order_relaxed));
   const std::uint32_t sleeping = _sleeping.load(std::memory_order_seq_cst);
-  if (sleeping == sleep_idle ||
+  if (sleeping == sleep_idle || (sleeping == sleep_lingering && eager) ||
       (sleeping == sleep_gathering && depth >= _gather_target.load(std::memory_order_relaxed))) {
     wake();
   }
@@ -177,13 +181,40 @@ void writer::gather() {
   bump(_gather_sum_us, static_cast<std::uint64_t>(now_us() - start_us));
 }
 
+void writer::linger() {
+  if (_options.lazy_linger_us <= 0) return;
+  auto eager_or_stopping = [&] {
+    return _eager_depth.load(std::memory_order_seq_cst) > 0 || _stop.load(std::memory_order_seq_cst);
+  };
+  if (_head.load(std::memory_order_acquire) == nullptr || eager_or_stopping()) return;
+  const std::int64_t start_us = now_us();
+  const std::int64_t until_us = _last_commit_start_us + _options.lazy_linger_us;
+  if (until_us <= start_us) return;
+  while (true) {
+    const std::int64_t left_us = until_us - now_us();
+    if (left_us <= 0) break;
+    _sleeping.store(sleep_lingering, std::memory_order_seq_cst);
+    if (eager_or_stopping()) {
+      _sleeping.store(0, std::memory_order_relaxed);
+      break;
+    }
+    const timespec ts{left_us / 1'000'000, (left_us % 1'000'000) * 1000};
+    futex(_sleeping, FUTEX_WAIT_PRIVATE, sleep_lingering, &ts);
+    _sleeping.store(0, std::memory_order_relaxed);
+  }
+  bump(_lingers);
+  bump(_linger_sum_us, static_cast<std::uint64_t>(now_us() - start_us));
+}
+
 // Takes everything queued, oldest first. Returns how many.
 std::size_t writer::drain(command*& head) {
   command* stack = _head.exchange(nullptr, std::memory_order_acquire);
   command* fifo = nullptr;
   std::size_t n = 0;
+  std::size_t eager = 0;
   while (stack != nullptr) {  // the queue is a LIFO stack: reverse it
     command* next = stack->next_in_queue;
+    if (!stack->lazy) ++eager;
     stack->next_in_queue = fifo;
     fifo = stack;
     stack = next;
@@ -191,12 +222,14 @@ std::size_t writer::drain(command*& head) {
   }
   head = fifo;
   _depth.fetch_sub(n, std::memory_order_relaxed);
+  _eager_depth.fetch_sub(eager, std::memory_order_relaxed);
   return n;
 }
 
 void writer::run() {
   while (true) {
     gather();
+    linger();
     command* batch = nullptr;
     if (drain(batch) > 0) {
       process(batch);
@@ -252,6 +285,7 @@ command* writer::commit_batch(command* first) {
       ++count;
     }
   }
+  _last_commit_start_us = start_us;
   const auto commit_us = static_cast<std::uint64_t>(now_us() - start_us);
   bump(_batch_sizes[bucket_of(batch_size_bounds, count)]);
   bump(_commit_latency[bucket_of(commit_latency_bounds_us, commit_us)]);
@@ -343,6 +377,8 @@ writer_stats writer::stats() const {
   s.gathers = _gathers.load(std::memory_order_relaxed);
   s.gather_refills = _gather_refills.load(std::memory_order_relaxed);
   s.gather_sum_us = _gather_sum_us.load(std::memory_order_relaxed);
+  s.lingers = _lingers.load(std::memory_order_relaxed);
+  s.linger_sum_us = _linger_sum_us.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -21,6 +21,15 @@
 // submit that brings the queue to n wakes the writer; when they do not come back, the cost
 // is bounded by the quarter-commit. 0 turns it off.
 //
+// Lingering: a `lazy` command is durable work nobody waits on (the decision log's batches,
+// whose answers have already gone out). While everything queued is lazy, the writer starts
+// the next commit no sooner than `lazy_linger_us` after the previous one started, so that a
+// stream of lazy commands shares a commit every `lazy_linger_us` instead of forcing one (two
+// fdatasyncs) per commit time. Commits that take longer than that are not delayed at all: their
+// batches are large already. The first submit of a command that is not lazy ends the wait at
+// once, and the lazy ones ride along in its commit. A lazy command therefore waits at most
+// `lazy_linger_us` longer than it would otherwise. 0 turns it off.
+//
 // A failed commit (EIO, ENOSPC, full map) fails every command of the batch: none is
 // acknowledged. The writer is then unhealthy (`healthy()` false: /readyz 503, writes 503
 // STORAGE_UNAVAILABLE / STORAGE_FULL) until a later commit succeeds; while unhealthy and idle
@@ -35,6 +44,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -98,6 +108,7 @@ class command {
   virtual void complete(outcome result) = 0;
 
   completion_waker* waker = nullptr;  // optional; see completion_waker
+  bool lazy = false;                  // nobody waits on it: may linger (see "Lingering")
   command* next_in_queue = nullptr;  // intrusive link, owned by the writer's queue
   apply_status verdict = apply_status::rejected;  // set by the writer from apply()
 };
@@ -107,6 +118,7 @@ struct writer_options {
   std::size_t batch_commands_max = 4096;
   std::int64_t batch_apply_us_max = 10'000;
   std::int64_t batch_gather_us_max = 1'000;  // see "Gathering" above; 0: never wait
+  std::int64_t lazy_linger_us = 0;           // see "Lingering" above; 0: never wait
   std::int64_t probe_interval_ms = 500;
 };
 
@@ -136,6 +148,9 @@ struct writer_stats {
   std::uint64_t gathers = 0;
   std::uint64_t gather_refills = 0;
   std::uint64_t gather_sum_us = 0;
+  // Lingering: waits for lazy commands, and the time spent in them.
+  std::uint64_t lingers = 0;
+  std::uint64_t linger_sum_us = 0;
 };
 
 class writer {
@@ -180,6 +195,8 @@ class writer {
   void wait_for_work(std::int64_t timeout_ms);
   // After a committed batch of n > 1: waits (bounded) until n commands are queued.
   void gather();
+  // While only lazy commands are queued: waits until lazy_linger_us after the last commit began.
+  void linger();
   void wake();
 
   store& _store;
@@ -190,12 +207,14 @@ class writer {
   alignas(64) std::atomic<command*> _head{nullptr};
   alignas(64) std::atomic<std::size_t> _depth{0};
   // 0 running; sleep_idle: any submit wakes it; sleep_gathering: the submit that brings the
-  // queue to _gather_target does.
+  // queue to _gather_target does; sleep_lingering: any submit of a command that is not lazy.
   std::atomic<std::uint32_t> _sleeping{0};
   std::atomic<std::size_t> _gather_target{0};
+  std::atomic<std::size_t> _eager_depth{0};  // queued commands that are not lazy
   // Writer thread: the last committed batch, which gather() waits to see again.
   std::size_t _last_batch_commands = 0;
   std::int64_t _last_commit_us = 0;
+  std::int64_t _last_commit_start_us = std::numeric_limits<std::int64_t>::min() / 2;  // none yet
   std::atomic<bool> _stop{false};
   std::atomic<bool> _accepting{true};
   std::atomic<std::uint32_t> _submitting{0};  // submits between the _accepting check and the push
@@ -217,6 +236,8 @@ class writer {
   std::atomic<std::uint64_t> _gathers{0};
   std::atomic<std::uint64_t> _gather_refills{0};
   std::atomic<std::uint64_t> _gather_sum_us{0};
+  std::atomic<std::uint64_t> _lingers{0};
+  std::atomic<std::uint64_t> _linger_sum_us{0};
 
   std::thread _thread;
 };

@@ -7,6 +7,7 @@
 #include "engine/agents/model.h"
 #include "engine/audit/audit.h"
 #include "engine/evidence/claim.h"
+#include "engine/evidence/decision_record.h"
 #include "engine/evidence/event.h"
 #include "engine/tenancy/model.h"
 #include "engine/tenancy/recovery.h"
@@ -48,7 +49,7 @@ bool type_belongs(table t, record_type type) {
     case table::idempotency: return type == record_type::idempotent_response;
     case table::idempotency_expiry: return type == record_type::idempotency_expiry;
     case table::test_writes: return type == record_type::test_write;
-    case table::decisions: return type == record_type::policy_decision;
+    case table::decisions: return type == record_type::policy_decision || type == record_type::policy_decision_group;
     case table::events: return type == record_type::event;
     case table::claims: return type == record_type::claim;
     case table::agents: return type == record_type::agent;
@@ -94,6 +95,16 @@ std::string check_content(table t, std::string_view key, const storage::decoded_
     if (!e) return "undecodable audit entry payload";
     if (engine::audit_storage_key(e->workspace_id, e->id) != key) {
       return fmt::format("stored under a key other than audit entry '{}/{}'", e->workspace_id, e->id);
+    }
+  } else if (t == table::decisions && rec.type == record_type::policy_decision_group) {
+    engine::evidence::decision_group_header h;
+    engine::evidence::stored_decision d;
+    if (!engine::evidence::decode_decision_group(rec.payload, 0, h, d)) return "undecodable decision group payload";
+  } else if (t == table::decisions) {
+    const auto d = engine::evidence::decode_decision_payload(rec.payload);
+    if (!d) return "undecodable decision payload";
+    if (engine::evidence::decision_key(d->workspace_id, d->correlation_id) != key) {
+      return fmt::format("stored under a key other than decision '{}/{}'", d->workspace_id, d->correlation_id);
     }
   } else if (t == table::log) {
     if (key.size() != sequence_key_bytes) return fmt::format("log key of {} bytes, not an 8-byte sequence", key.size());

@@ -100,6 +100,9 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--decision-log-pending-max", o.engine.decision_log.shard_pending_max,
                  "Decisions per shard answered but not yet committed; beyond: 503 OVERLOADED")
       ->envname("WARRANT_DECISION_LOG_PENDING_MAX")->check(CLI::Range(1, 10'000'000))->capture_default_str();
+  app.add_option("--decision-log-linger-us", o.engine.decision_log.linger_us,
+                 "While only decisions wait for the writer, commit them at most this often (0: at once)")
+      ->envname("WARRANT_DECISION_LOG_LINGER_US")->check(CLI::Range(0, 1'000'000))->capture_default_str();
   app.add_option("--auth-failures-per-minute", o.engine.guard.auth_failures_per_minute,
                  "Failed authentications per client address per minute before 429 (0: no limit)")
       ->envname("WARRANT_AUTH_FAILURES_PER_MINUTE")

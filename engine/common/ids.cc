@@ -104,6 +104,32 @@ bool is_uuid(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// The civil date of a day count since 1970-01-01 (H. Hinnant's days_from_civil, inverted).
+void civil_from_days(std::int64_t days, std::int64_t& y, unsigned& m, unsigned& d) {
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
+}
+
+void put_digits(char* at, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+}  // namespace
+
+// Hot (every event's answer is rendered with two of these): digits by hand, not snprintf;
+// years outside 0..9999 (never stored, but parse_time_ms accepts offsets) take the slow path.
 void append_time_ms(std::string& out, std::int64_t unix_ms) {
   std::int64_t secs = unix_ms / 1000;
   std::int64_t ms = unix_ms % 1000;
@@ -111,10 +137,39 @@ void append_time_ms(std::string& out, std::int64_t unix_ms) {
     ms += 1000;
     secs -= 1;
   }
+  std::int64_t days = secs / 86'400;
+  std::int64_t sod = secs % 86'400;
+  if (sod < 0) {
+    sod += 86'400;
+    days -= 1;
+  }
+  std::int64_t y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  civil_from_days(days, y, m, d);
+  if (y >= 0 && y <= 9999) {
+    char buf[24];
+    put_digits(buf, static_cast<unsigned>(y), 4);
+    buf[4] = '-';
+    put_digits(buf + 5, m, 2);
+    buf[7] = '-';
+    put_digits(buf + 8, d, 2);
+    buf[10] = 'T';
+    put_digits(buf + 11, static_cast<unsigned>(sod / 3600), 2);
+    buf[13] = ':';
+    put_digits(buf + 14, static_cast<unsigned>(sod / 60 % 60), 2);
+    buf[16] = ':';
+    put_digits(buf + 17, static_cast<unsigned>(sod % 60), 2);
+    buf[19] = '.';
+    put_digits(buf + 20, static_cast<unsigned>(ms), 3);
+    buf[23] = 'Z';
+    out.append(buf, sizeof buf);
+    return;
+  }
   const auto t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
+  char buf[48];
   const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   out.append(buf, static_cast<std::size_t>(n));

@@ -63,10 +63,12 @@ bool require_json_content_type(const net::http_request& req, net::http_response&
   type = type.substr(0, semi);
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
   constexpr std::string_view json_type = "application/json";
-  const bool is_json = type.size() == json_type.size() &&
-                       std::equal(type.begin(), type.end(), json_type.begin(), [](char a, char b) {
-                         return std::tolower(static_cast<unsigned char>(a)) == b;
-                       });
+  // ASCII case folding by hand: std::tolower is a locale call per byte, ~1 % of an evaluate.
+  const bool is_json = type == json_type ||
+                       (type.size() == json_type.size() &&
+                        std::equal(type.begin(), type.end(), json_type.begin(), [](char a, char b) {
+                          return (a >= 'A' && a <= 'Z' ? static_cast<char>(a + ('a' - 'A')) : a) == b;
+                        }));
   if (is_json) return true;
   res.set_error(415, "UNSUPPORTED_MEDIA_TYPE", "the request body must be application/json",
                 "send Content-Type: application/json");

@@ -39,10 +39,16 @@ class create_record_cmd final : public idempotency::idempotent_command {
     }
     const std::optional<std::string> key = Traits::key(_r);
     if (!key || txn.get(Traits::where, *key)) return storage::apply_status::rejected;  // ids are unique: never
-    txn.put(Traits::where, *key, storage::encode_record(Traits::type, Traits::encode(_r)));
+    // Writer-thread scratch, reused: the record and the answer are built without growing a
+    // fresh buffer per write; only answer.body, which outlives the command, is allocated.
+    thread_local std::string record;
+    thread_local net::byte_buffer body;
+    record.clear();
+    storage::encode_record(record, Traits::type, Traits::encode(_r));
+    txn.put(Traits::where, *key, record);
     answer.status = 201;
     answer.content_type = "application/json";
-    net::byte_buffer body;
+    body.clear();
     Traits::render(body, _r);
     answer.body.assign(body.view());
     return storage::apply_status::applied;

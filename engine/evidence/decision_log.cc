@@ -4,15 +4,17 @@
 
 #include <cassert>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
 
+#include "engine/common/ids.h"
 #include "storage/record.h"
 
 namespace warrant::engine::evidence {
 
-// One writer command: the encoded decisions of one shard's batch, as (key, value) ranges of
+// One writer command: the encoded decision groups of one shard's batch, as (key, value) ranges of
 // one string. Recycled through its shard's free stack once committed, so a shard in steady
 // state allocates nothing per decision.
 class decision_log::batch final : public storage::command {
@@ -26,13 +28,14 @@ class decision_log::batch final : public storage::command {
 
   batch(decision_log::shard_state& owner, std::size_t entries_reserved) : _owner(owner) {
     entries.reserve(entries_reserved);
+    lazy = true;  // the answers have gone out: nobody waits for this commit
   }
 
   storage::apply_status apply(storage::write_txn& txn, storage::log_appender&) override {
     for (const entry& e : entries) {
       const std::string_view key(data.data() + e.key_offset, e.key_bytes);
       const std::string_view value(data.data() + e.value_offset, e.value_bytes);
-      // Correlation ids are fresh UUIDv7s: a put never replaces another decision. A batch
+      // Group ids are fresh UUIDv7s: a put never replaces another decision. A batch
       // submitted again after a failed commit wrote nothing the first time.
       if (txn.put(storage::table::decisions, key, value) != storage::errc::ok) break;  // the writer fails the batch
     }
@@ -45,23 +48,38 @@ class decision_log::batch final : public storage::command {
   void clear() {
     data.clear();
     entries.clear();
+    decisions = 0;
   }
 
   std::string data;
   std::vector<entry> entries;
+  std::size_t decisions = 0;  // over all entries (a bulk's group holds many)
   batch* link = nullptr;  // held list, returned stack, free stack
 
  private:
   decision_log::shard_state& _owner;
 };
 
+// An evaluate decision's group still open on its shard: the turn's decisions of one workspace,
+// made in one millisecond under one policy version, become one record when the turn ends.
+struct decision_log::open_group {
+  std::string workspace_id;
+  std::string policy_version;
+  std::int64_t evaluated_at_ms = 0;
+  char id[uuid_text_bytes] = {};
+  std::string payload;
+  std::optional<decision_group_writer> writer;  // writes into `payload`; engaged while open
+};
+
 struct alignas(64) decision_log::shard_state {
   // Shard thread only.
+  std::array<open_group, open_groups_max> groups;
+  std::size_t groups_open = 0;  // groups[0, groups_open) are open
+  std::size_t group_decisions = 0;  // in the open groups
   batch* open = nullptr;
   batch* held_head = nullptr;  // waiting to be submitted, oldest first
   batch* held_tail = nullptr;
   batch* spare = nullptr;      // recycled batches taken from `free`
-  std::string payload;         // scratch for one record's payload
   std::size_t entries_reserved = 0;
 
   // Writer thread -> shard: batches whose commit failed, and committed batches to reuse.
@@ -108,7 +126,7 @@ void push_stack(std::atomic<T*>& stack, T* item) {
 
 void decision_log::batch::complete(storage::outcome result) {
   if (result == storage::outcome::committed) {
-    const std::size_t n = entries.size();
+    const std::size_t n = decisions;
     _owner.logged.fetch_add(n, std::memory_order_relaxed);
     _owner.batches.fetch_add(1, std::memory_order_relaxed);
     _owner.pending.fetch_sub(n, std::memory_order_relaxed);
@@ -133,13 +151,14 @@ decision_log::~decision_log() {
   auto release = [&lost](batch* b) {
     while (b != nullptr) {
       batch* next = b->link;
-      lost += b->entries.size();
+      lost += b->decisions;
       delete b;
       b = next;
     }
   };
   for (std::size_t i = 0; i < decision_log_shards_max; ++i) {
     shard_state& s = _shards[i];
+    lost += s.group_decisions;
     if (s.open) {
       s.open->link = nullptr;
       release(s.open);
@@ -168,9 +187,7 @@ bool decision_log::reserve(std::size_t shard, std::size_t n) {
   return true;
 }
 
-void decision_log::append(std::size_t shard, const decision_record_view& d) {
-  assert(shard < decision_log_shards_max);
-  shard_state& s = _shards[shard];
+decision_log::batch& decision_log::open_batch(shard_state& s) {
   if (s.open == nullptr) {
     if (s.spare == nullptr) s.spare = s.free.exchange(nullptr, std::memory_order_acquire);
     if (s.spare != nullptr) {
@@ -181,27 +198,83 @@ void decision_log::append(std::size_t shard, const decision_record_view& d) {
       s.open = new batch(s, s.entries_reserved);
     }
   }
-  batch& b = *s.open;
+  return *s.open;
+}
+
+void decision_log::add_record(shard_state& s, std::string_view workspace_id, std::string_view group_id,
+                              std::string_view payload, std::size_t decisions) {
+  batch& b = open_batch(s);
   batch::entry e{};
   e.key_offset = static_cast<std::uint32_t>(b.data.size());
-  append_decision_key(b.data, d.workspace_id, d.correlation_id);
+  append_decision_key(b.data, workspace_id, group_id);
   e.key_bytes = static_cast<std::uint32_t>(b.data.size() - e.key_offset);
-  s.payload.clear();
-  encode_decision_payload(s.payload, d);
   e.value_offset = static_cast<std::uint32_t>(b.data.size());
-  storage::encode_record(b.data, storage::record_type::policy_decision, s.payload);
+  storage::encode_record(b.data, storage::record_type::policy_decision_group, payload);
   e.value_bytes = static_cast<std::uint32_t>(b.data.size() - e.value_offset);
   b.entries.push_back(e);
-  if (b.entries.size() >= _options.batch_decisions_max) {
-    s.hold(s.open);
-    s.open = nullptr;
-    if (_writer.healthy()) submit_held(s, false);
+  b.decisions += decisions;
+}
+
+void decision_log::hand_on_if_full(shard_state& s) {
+  const std::size_t sealed = s.open != nullptr ? s.open->decisions : 0;
+  if (sealed + s.group_decisions < _options.batch_decisions_max) return;
+  seal_groups(s);
+  s.hold(s.open);
+  s.open = nullptr;
+  if (_writer.healthy()) submit_held(s, false);
+}
+
+void decision_log::seal_groups(shard_state& s) {
+  for (std::size_t i = 0; i < s.groups_open; ++i) {
+    open_group& g = s.groups[i];
+    add_record(s, g.workspace_id, std::string_view(g.id, uuid_text_bytes), g.payload, g.writer->items());
+    g.writer.reset();
   }
+  s.groups_open = 0;
+  s.group_decisions = 0;
+}
+
+void decision_log::append(std::size_t shard, std::string_view workspace_id, std::string_view group_id,
+                          std::string_view payload, std::size_t decisions) {
+  assert(shard < decision_log_shards_max);
+  shard_state& s = _shards[shard];
+  add_record(s, workspace_id, group_id, payload, decisions);
+  hand_on_if_full(s);
+}
+
+void decision_log::append_one(std::size_t shard, std::string_view workspace_id, std::int64_t evaluated_at_ms,
+                              std::string_view policy_version, const decision_item_view& d,
+                              char (&id)[uuid_text_bytes]) {
+  assert(shard < decision_log_shards_max);
+  shard_state& s = _shards[shard];
+  open_group* g = nullptr;
+  for (std::size_t i = 0; i < s.groups_open && g == nullptr; ++i) {
+    open_group& c = s.groups[i];
+    if (c.evaluated_at_ms == evaluated_at_ms && c.workspace_id == workspace_id &&
+        c.policy_version == policy_version && c.writer->items() < decision_group_items_max) {
+      g = &c;
+    }
+  }
+  if (g == nullptr) {
+    if (s.groups_open == s.groups.size()) seal_groups(s);  // many workspaces in one turn
+    g = &s.groups[s.groups_open++];
+    g->workspace_id.assign(workspace_id);
+    g->policy_version.assign(policy_version);
+    g->evaluated_at_ms = evaluated_at_ms;
+    new_uuid_v7_into(g->id, evaluated_at_ms);
+    make_bulk_group_id(g->id);
+    g->writer.emplace(g->payload, evaluated_at_ms, g->policy_version);
+  }
+  bulk_item_id(g->id, g->writer->items(), id);
+  g->writer->add(d);
+  ++s.group_decisions;
+  hand_on_if_full(s);
 }
 
 void decision_log::flush(std::size_t shard) {
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
+  if (s.groups_open > 0) seal_groups(s);
   // Every loop turn comes here: a plain load first keeps the idle case free of RMWs.
   if (s.returned.load(std::memory_order_relaxed) != nullptr) {
     for (batch* b = s.returned.exchange(nullptr, std::memory_order_acquire); b != nullptr;) {
@@ -242,6 +315,7 @@ void decision_log::flush_stopped() {
       s.hold(b);
       b = next;
     }
+    if (s.groups_open > 0) seal_groups(s);
     if (s.open != nullptr && !s.open->empty()) {
       s.hold(s.open);
       s.open = nullptr;

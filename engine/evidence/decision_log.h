@@ -5,12 +5,18 @@
 // a bounded window and never drops one silently (spec/evidence.md "Policy";
 // docs/operations.md, "Decision log").
 //
-// How: each shard appends its decisions (already encoded as LMDB key + record) to its own
-// open batch. A batch is handed to the storage writer as ONE command when the shard's loop
+// How: each shard appends decision groups (decision_record.h), encoded as LMDB key + record,
+// to its own open batch: a bulk request's items are one group; evaluates of one workspace in
+// one loop turn (same millisecond, same policy version) share one, so that the writer puts one
+// record per few decisions rather than one per decision. A batch is handed to the storage writer as ONE command when the shard's loop
 // turn ends (net::shard_turn_hook: every decision of a turn shares one command) or as soon as
-// it holds `batch_decisions_max`. The writer commits it in its group commit with everything
-// else. The lag is therefore: the rest of the loop turn (microseconds; the answer has already
-// gone to the kernel) + the writer's queue + one commit.
+// it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
+// else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
+// linger until `linger_us` after its previous commit began, so that a steady stream of decisions
+// costs one commit (two fdatasyncs) per `linger_us` rather than one per commit time; any other
+// write ends the wait and the batches ride along. The lag is therefore: the rest of the loop
+// turn (microseconds; the answer has already gone to the kernel) + at most `linger_us` + the
+// writer's queue + one commit.
 //
 // Back-pressure: a shard counts its decisions not yet committed (buffered, queued, in a
 // failed batch awaiting retry). `reserve(n)` refuses when that count would pass
@@ -36,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/ids.h"
 #include "engine/evidence/decision_record.h"
 #include "net/byte_buffer.h"
 #include "storage/writer.h"
@@ -50,6 +57,9 @@ struct decision_log_options {
   std::size_t batch_decisions_max = 1024;
   // Decisions of one shard not yet committed; beyond: 503 OVERLOADED.
   std::size_t shard_pending_max = 65536;
+  // The writer's lazy_linger_us (storage/writer.h, "Lingering"): while only decision batches
+  // are queued, commits are at least this far apart. Bounds the log's extra lag.
+  std::int64_t linger_us = 5000;
 };
 
 struct decision_log_stats {
@@ -71,8 +81,19 @@ class decision_log {
 
   // Shard thread: room for `n` decisions, or false (back-pressure; counted as refused).
   bool reserve(std::size_t shard, std::size_t n);
-  // Shard thread, after a successful reserve: one decision into the shard's open batch.
-  void append(std::size_t shard, const decision_record_view& d);
+  // Shard thread, after a successful reserve of `decisions`: one request's group record
+  // (`payload` from decision_group_writer, holding that many decisions; a bulk request) under
+  // `<workspace_id> 0x00 <group_id>`, into the shard's open batch.
+  void append(std::size_t shard, std::string_view workspace_id, std::string_view group_id, std::string_view payload,
+              std::size_t decisions);
+  // Shard thread, after a successful reserve of 1: one evaluate's decision. It joins the turn's
+  // open group of its workspace, millisecond and policy version (a new one, under a fresh
+  // group id, if there is none), and `id` gets its correlation id: the group id with its index
+  // in the last 3 hex digits (decision_record.h). The open groups become records when the
+  // turn ends (`flush`), when the batch is full, or when more than `open_groups_max`
+  // workspaces decided in one turn.
+  void append_one(std::size_t shard, std::string_view workspace_id, std::int64_t evaluated_at_ms,
+                  std::string_view policy_version, const decision_item_view& d, char (&id)[uuid_text_bytes]);
   // Shard thread, end of loop turn: submits the open batch and any batch waiting for a retry.
   void flush(std::size_t shard);
   // Main thread, after every shard has stopped and before the writer stops: submits every
@@ -84,9 +105,16 @@ class decision_log {
   const decision_log_options& options() const { return _options; }
 
   class batch;  // a storage::command holding encoded decisions (decision_log.cc)
+  static constexpr std::size_t open_groups_max = 8;
 
  private:
+  struct open_group;
   struct shard_state;
+  batch& open_batch(shard_state& s);
+  void add_record(shard_state& s, std::string_view workspace_id, std::string_view group_id, std::string_view payload,
+                  std::size_t decisions);
+  void seal_groups(shard_state& s);
+  void hand_on_if_full(shard_state& s);
   void submit_held(shard_state& s, bool wait_for_room);
   friend class batch;
 

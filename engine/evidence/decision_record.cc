@@ -1,5 +1,9 @@
 #include "engine/evidence/decision_record.h"
 
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "storage/record.h"
@@ -7,7 +11,7 @@
 namespace warrant::engine::evidence {
 namespace {
 
-// Field tags (on disk, never reused): docs/storage-format.md, "Decision records".
+// Field tags of single records (on disk, never reused): docs/storage-format.md.
 enum : std::uint8_t {
   tag_version = 1,
   tag_correlation_id = 2,
@@ -24,6 +28,33 @@ enum : std::uint8_t {
   tag_reason = 13,  // repeated, in order
   tag_answer = 14,
 };
+
+// Field tags of groups, and of one item inside a group's item field.
+enum : std::uint8_t {
+  group_version = 1,
+  group_evaluated_at = 2,
+  group_policy_version = 3,
+  group_item = 4,  // repeated, in index order; empty: no decision at this index
+};
+enum : std::uint8_t {
+  item_decision = 1,      // 0 ALLOW, 1 STEP_UP, 2 LIMIT, 3 DENY
+  item_tier = 2,
+  item_required_tier = 3,
+  item_claim_status = 4,  // 0 clean, 1 contested, 2 flagged
+  item_action = 5,
+  item_actor_type = 6,    // 0 human, 1 service
+  item_actor_id = 7,
+  item_why = 8,           // whyRec, the JSON string literal sent
+  item_reason = 9,        // repeated, in order
+  item_why_ref = 10,      // instead of item_why: the group's n-th item_why literal (from 0)
+};
+
+// The on-disk codes are the enums' values: pin them.
+static_assert(static_cast<int>(decision::allow) == 0 && static_cast<int>(decision::step_up) == 1 &&
+              static_cast<int>(decision::limit) == 2 && static_cast<int>(decision::deny) == 3);
+static_assert(static_cast<int>(claim_status::clean) == 0 && static_cast<int>(claim_status::contested) == 1 &&
+              static_cast<int>(claim_status::flagged) == 2);
+static_assert(static_cast<int>(actor_type::human) == 0 && static_cast<int>(actor_type::service) == 1);
 
 void put_bytes(std::string& out, std::uint8_t tag, std::string_view v) {
   out.push_back(static_cast<char>(tag));
@@ -43,7 +74,225 @@ void put_u64(std::string& out, std::uint8_t tag, std::uint64_t v) {
   put_bytes(out, tag, {buf, n});
 }
 
+// A varint field's value as T, refusing values above `max`.
+template <typename T>
+bool number(std::string_view v, std::uint64_t max, T& into) {
+  const auto n = storage::field_reader::as_u64(v);
+  if (!n || *n > max) return false;
+  into = static_cast<T>(*n);
+  return true;
+}
+
+bool decode_item(std::string_view bytes, std::vector<std::string_view>& literals, stored_decision& d) {
+  d = stored_decision{};
+  if (bytes.empty()) return true;  // no decision at this index
+  storage::field_reader r(bytes);
+  std::uint8_t tag = 0;
+  std::string_view v;
+  bool have_decision = false;
+  while (r.next(tag, v)) {
+    bool ok = true;
+    switch (tag) {
+      case item_decision: ok = have_decision = number(v, 3, d.outcome); break;
+      case item_tier: ok = number(v, 1'000'000, d.tier); break;
+      case item_required_tier: ok = number(v, 1'000'000, d.required_tier); break;
+      case item_claim_status: ok = number(v, 2, d.claims); break;
+      case item_action: d.action = v; break;
+      case item_actor_type: ok = number(v, 1, d.actor); break;
+      case item_actor_id: d.actor_id = v; break;
+      case item_why:
+        d.why_json = v;
+        literals.push_back(v);
+        break;
+      case item_why_ref: {
+        std::size_t n = 0;
+        ok = number(v, UINT64_MAX, n) && n < literals.size();
+        if (ok) d.why_json = literals[n];
+        break;
+      }
+      case item_reason:
+        ok = d.reason_count < d.reasons.size();
+        if (ok) d.reasons[d.reason_count++] = v;
+        break;
+      default: break;  // a newer writer's field
+    }
+    if (!ok) return false;
+  }
+  // whyRec is rendered raw: it must at least be a string literal.
+  const bool why_ok = d.why_json.size() >= 2 && d.why_json.front() == '"' && d.why_json.back() == '"';
+  if (r.malformed() || !have_decision || d.action.empty() || d.actor_id.empty() || !why_ok) return false;
+  d.decided = true;
+  return true;
+}
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
 }  // namespace
+
+// ---- groups -------------------------------------------------------------------------------
+
+decision_group_writer::decision_group_writer(std::string& out, std::int64_t evaluated_at_ms,
+                                             std::string_view policy_version)
+    : _out(out) {
+  _out.clear();
+  put_u64(_out, group_version, decision_group_version);
+  put_u64(_out, group_evaluated_at, static_cast<std::uint64_t>(evaluated_at_ms));
+  put_bytes(_out, group_policy_version, policy_version);
+}
+
+namespace {
+
+constexpr std::size_t varint_bytes(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Bytes of one field holding `value_bytes` bytes.
+constexpr std::size_t field_bytes(std::size_t value_bytes) { return 1 + varint_bytes(value_bytes) + value_bytes; }
+constexpr std::size_t u64_field_bytes(std::uint64_t v) { return field_bytes(varint_bytes(v)); }
+
+// Writes fields through a raw cursor into room measured beforehand (the bulk route encodes up
+// to 1000 items per request: one resize per item, no per-byte push_back).
+class field_cursor {
+ public:
+  explicit field_cursor(char* p) : _p(p) {}
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      *_p++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *_p++ = static_cast<char>(v);
+  }
+  void bytes(std::uint8_t tag, std::string_view v) {
+    *_p++ = static_cast<char>(tag);
+    varint(v.size());
+    if (!v.empty()) std::memcpy(_p, v.data(), v.size());
+    _p += v.size();
+  }
+  void u64(std::uint8_t tag, std::uint64_t v) {
+    *_p++ = static_cast<char>(tag);
+    varint(varint_bytes(v));
+    varint(v);
+  }
+  char* at() const { return _p; }
+
+ private:
+  char* _p;
+};
+
+}  // namespace
+
+void decision_group_writer::add(const decision_item_view& d) {
+  assert(_items < decision_group_items_max);
+  assert(d.why_json.size() >= 2);  // decide() always points at a sentence of the policy's table
+  const written_literal* seen = nullptr;
+  for (std::size_t i = 0; i < _remembered_count && seen == nullptr; ++i) {
+    const written_literal& w = _remembered[i];
+    // Pointer first: the literals come from the policy's table, so equal ones are one string.
+    if (w.size == d.why_json.size() && (w.data == d.why_json.data() || std::string_view(w.data, w.size) == d.why_json)) {
+      seen = &w;
+    }
+  }
+  const auto outcome = static_cast<std::uint64_t>(d.outcome);
+  const auto tier = static_cast<std::uint64_t>(d.tier);
+  const auto required = static_cast<std::uint64_t>(d.required_tier);
+  const auto claims = static_cast<std::uint64_t>(d.claims);
+  const auto actor = static_cast<std::uint64_t>(d.actor);
+  std::size_t item = u64_field_bytes(outcome) + u64_field_bytes(tier) + u64_field_bytes(required) +
+                     u64_field_bytes(claims) + field_bytes(d.action.size()) + u64_field_bytes(actor) +
+                     field_bytes(d.actor_id.size()) +
+                     (seen != nullptr ? u64_field_bytes(seen->number) : field_bytes(d.why_json.size()));
+  for (std::size_t i = 0; i < d.reason_count; ++i) item += field_bytes(d.reasons[i].size());
+  const std::size_t at = _out.size();
+  _out.resize(at + field_bytes(item));
+  _out[at] = static_cast<char>(group_item);
+  field_cursor c(_out.data() + at + 1);
+  c.varint(item);
+  c.u64(item_decision, outcome);
+  c.u64(item_tier, tier);
+  c.u64(item_required_tier, required);
+  c.u64(item_claim_status, claims);
+  c.bytes(item_action, d.action);
+  c.u64(item_actor_type, actor);
+  c.bytes(item_actor_id, d.actor_id);
+  if (seen != nullptr) {
+    c.u64(item_why_ref, seen->number);
+  } else {
+    c.bytes(item_why, d.why_json);
+    if (_remembered_count < _remembered.size()) _remembered[_remembered_count++] = {d.why_json.data(), d.why_json.size(), _literals};
+    ++_literals;
+  }
+  for (std::size_t i = 0; i < d.reason_count; ++i) c.bytes(item_reason, d.reasons[i]);
+  assert(c.at() == _out.data() + _out.size());
+  ++_items;
+}
+
+void decision_group_writer::skip() {
+  assert(_items < decision_group_items_max);
+  put_bytes(_out, group_item, {});
+  ++_items;
+}
+
+bool decode_decision_group(std::string_view payload, std::size_t index, decision_group_header& h,
+                           stored_decision& item) {
+  h = decision_group_header{};
+  item = stored_decision{};
+  storage::field_reader r(payload);
+  std::uint8_t tag = 0;
+  std::string_view v;
+  stored_decision scratch;
+  std::vector<std::string_view> literals;  // every item_why so far, for item_why_ref
+  while (r.next(tag, v)) {
+    bool ok = true;
+    switch (tag) {
+      case group_version: ok = number(v, 255, h.version); break;
+      case group_evaluated_at: ok = number(v, UINT64_MAX, h.evaluated_at_ms); break;
+      case group_policy_version: h.policy_version = v; break;
+      case group_item:
+        ok = h.items < decision_group_items_max && decode_item(v, literals, h.items == index ? item : scratch);
+        ++h.items;
+        break;
+      default: break;  // a newer writer's field
+    }
+    if (!ok) return false;
+  }
+  return !r.malformed() && h.version != 0 && h.items > 0;
+}
+
+void make_bulk_group_id(char* id36) {
+  for (std::size_t i = 36 - decision_id_index_digits; i < 36; ++i) id36[i] = '0';
+}
+
+void bulk_item_id(const char* group_id36, std::size_t index, char* out36) {
+  assert(index < decision_group_items_max);
+  if (out36 != group_id36) std::copy(group_id36, group_id36 + 36, out36);
+  out36[33] = hex_digits[(index >> 8) & 0xf];
+  out36[34] = hex_digits[(index >> 4) & 0xf];
+  out36[35] = hex_digits[index & 0xf];
+}
+
+bool group_of(std::string_view id, std::string& group_id, std::size_t& index) {
+  if (id.size() != 36) return false;
+  index = 0;
+  for (std::size_t i = 33; i < 36; ++i) {
+    const char c = id[i];
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    if (d < 0) return false;
+    index = index * 16 + static_cast<std::size_t>(d);
+  }
+  if (index == 0) return false;
+  group_id.assign(id);
+  make_bulk_group_id(group_id.data());
+  return true;
+}
+
+// ---- single records -----------------------------------------------------------------------
 
 void encode_decision_payload(std::string& out, const decision_record_view& d) {
   put_u64(out, tag_version, decision_record_version);
@@ -100,15 +349,15 @@ std::optional<decision_record> decode_decision_payload(std::string_view payload)
   return d;
 }
 
-void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view correlation_id) {
+void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view id) {
   out.append(workspace_id);
   out.push_back('\0');
-  out.append(correlation_id);
+  out.append(id);
 }
 
-std::string decision_key(std::string_view workspace_id, std::string_view correlation_id) {
+std::string decision_key(std::string_view workspace_id, std::string_view id) {
   std::string key;
-  append_decision_key(key, workspace_id, correlation_id);
+  append_decision_key(key, workspace_id, id);
   return key;
 }
 

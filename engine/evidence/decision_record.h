@@ -1,18 +1,32 @@
-// engine/evidence/decision_record.h: one logged policy decision, as stored in table
-// `decisions` (docs/storage-format.md, "Decision records").
+// engine/evidence/decision_record.h: logged policy decisions, as stored in table `decisions`
+// (docs/storage-format.md, "Decision records").
 //
-// Every answer of `POST /v1/policy/evaluate` (and every evaluated item of the bulk route) is
+// Every answer of `POST /v1/policy/evaluate` and every evaluated item of the bulk route is
 // appended to the decision log (decision_log.h) and readable at
-// `GET /v1/policy/decisions/{decision_correlation_id}`. The record keeps the decision's facts
-// as fields (for offline tools) and the exact JSON object the client received without
-// `signals` (`answer`), which the GET route returns byte for byte.
+// `GET /v1/policy/decisions/{decision_correlation_id}`, which renders it again from the stored
+// fields with the same function the evaluate route uses (evaluate_response.h), so the two are
+// byte-identical. `signals` (?debug=true) is never stored: the GET route answers without it.
 //
-// Key: `<workspace id> 0x00 <decision_correlation_id>` (a point lookup scoped to the
-// workspace: another workspace's id is simply not found). Value: a record envelope
-// (storage/record.h) of type `policy_decision` around the payload below.
+// Records of type `policy_decision_group` hold several decisions made at one instant under one
+// policy version (a bulk request's items; a shard's evaluates of one workspace in one loop
+// turn, decision_log.h): the instant and policy version once, then the decisions in order as
+// compact fields (codes, not names; whyRec as the JSON literal that was sent, since a later
+// policy may word it differently, written once per group and named by number in the items
+// that repeat it). The decisions' ids derive from one UUIDv7, the group id, whose last three
+// hex digits are 000: item i's id is the group id with i (3 lower-case hex digits) in their
+// place (`bulk_item_id`). So a decision id finds its record in at most two point lookups: the
+// id itself (a group's item 0, or a record of the old form), then the id with its last three
+// digits zeroed (`group_of`).
 //
-// `encode_decision_payload` appends into a caller's string (whose capacity is reused: no
-// allocation once it has grown); decoding allocates (read path). Pure functions, any thread.
+// Key: `<workspace id> 0x00 <group id>` (a point lookup scoped to the workspace: another
+// workspace's id is simply not found). Value: a record envelope (storage/record.h) around the
+// payload below.
+//
+// The form written before groups (type `policy_decision`, one record per decision with the
+// whole answer in it) is still read: `decode_decision_payload`.
+//
+// Encoding appends into a caller's strings (whose capacity is reused: no allocation once they
+// have grown); decoding returns views into the payload. Pure functions, any thread.
 #pragma once
 
 #include <array>
@@ -22,7 +36,99 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/evidence/claims.h"
+#include "engine/evidence/decision.h"
+#include "engine/evidence/evaluate_request.h"
+#include "engine/evidence/policy.h"
+
 namespace warrant::engine::evidence {
+
+// ---- groups (written now) -----------------------------------------------------------------
+
+inline constexpr std::uint8_t decision_group_version = 1;
+// A group's item index takes the last 3 hex digits of the group id.
+inline constexpr std::size_t decision_group_items_max = 4096;
+static_assert(bulk_items_hard_max <= decision_group_items_max, "a bulk's item index must fit 3 hex digits");
+
+// One decision of a group, as views (into the request, the policy, the result).
+struct decision_item_view {
+  decision outcome = decision::allow;
+  int tier = 0;
+  int required_tier = 0;
+  claim_status claims = claim_status::clean;
+  actor_type actor = actor_type::human;
+  std::string_view action;
+  std::string_view actor_id;
+  std::string_view why_json;  // the whyRec sentence as sent: a JSON string literal, quotes included
+  const std::string_view* reasons = nullptr;
+  std::size_t reason_count = 0;
+};
+
+// Builds one group's payload into `out` (cleared first; its capacity is kept): the header,
+// then `add` or `skip` once per item in order (`skip`: an index with no decision, a bulk item
+// that was refused). Each item is measured first and written in one go.
+class decision_group_writer {
+ public:
+  decision_group_writer(std::string& out, std::int64_t evaluated_at_ms, std::string_view policy_version);
+  void add(const decision_item_view& d);
+  void skip();
+  std::size_t items() const { return _items; }
+
+ private:
+  // whyRec literals already written in this group (they repeat: an action has few), so
+  // that an item can name one instead of carrying it again.
+  struct written_literal {
+    const char* data;
+    std::size_t size;
+    std::size_t number;  // its position among the group's literals
+  };
+  static constexpr std::size_t remembered_literals_max = 16;
+
+  std::string& _out;
+  std::size_t _items = 0;
+  std::size_t _literals = 0;
+  std::array<written_literal, remembered_literals_max> _remembered{};
+  std::size_t _remembered_count = 0;
+};
+
+// One stored decision, as views into the payload it was decoded from.
+struct stored_decision {
+  bool decided = false;  // false: the index holds no decision (a refused bulk item)
+  decision outcome = decision::allow;
+  int tier = 0;
+  int required_tier = 0;
+  claim_status claims = claim_status::clean;
+  actor_type actor = actor_type::human;
+  std::string_view action;
+  std::string_view actor_id;
+  std::string_view why_json;
+  std::array<std::string_view, reasons_max> reasons{};
+  std::size_t reason_count = 0;
+};
+
+struct decision_group_header {
+  std::uint64_t version = 0;
+  std::int64_t evaluated_at_ms = 0;
+  std::string_view policy_version;
+  std::size_t items = 0;
+};
+
+// Reads the header and item `index` (left undecided when the group has no such item). False
+// when the payload is malformed anywhere (every item is checked, not only the one read).
+bool decode_decision_group(std::string_view payload, std::size_t index, decision_group_header& header,
+                           stored_decision& item);
+
+// Ids. `group_id` is a fresh UUIDv7 (36 chars); a bulk's group id has its last 3 digits set to
+// "000" by `make_bulk_group_id`; `bulk_item_id` writes item i's id.
+inline constexpr std::size_t decision_id_index_digits = 3;
+void make_bulk_group_id(char* id36);
+void bulk_item_id(const char* group_id36, std::size_t index, char* out36);
+// The group id and item index an id would have as a bulk item; false when its last 3
+// characters are not lower-case hex or it is its own group id (index 0: the exact lookup
+// already covered it).
+bool group_of(std::string_view id, std::string& group_id, std::size_t& index);
+
+// ---- single records (the form written before groups; read only) --------------------------
 
 inline constexpr std::uint8_t decision_record_version = 1;
 
@@ -61,12 +167,13 @@ struct decision_record {
   std::string answer;
 };
 
-// Appends the payload (not the envelope) to `out`.
+// Appends the payload (not the envelope) to `out`. Servers no longer write this form; tests
+// use it to check that records written before groups are still read.
 void encode_decision_payload(std::string& out, const decision_record_view& d);
 std::optional<decision_record> decode_decision_payload(std::string_view payload);
 
 // `<workspace id> 0x00 <id>`, appended to `out`.
-void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view correlation_id);
-std::string decision_key(std::string_view workspace_id, std::string_view correlation_id);
+void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view id);
+std::string decision_key(std::string_view workspace_id, std::string_view id);
 
 }  // namespace warrant::engine::evidence

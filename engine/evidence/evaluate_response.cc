@@ -343,50 +343,67 @@ class cursor {
 
 }  // namespace
 
+void append_decision_fields(net::byte_buffer& out, const decision_fields& f) {
+  std::size_t bound = 320 + cursor::str_bound(f.correlation_id) + cursor::str_bound(f.action) +
+                      cursor::str_bound(f.actor_id) + cursor::str_bound(f.policy_version) +
+                      (f.why_json.empty() ? cursor::str_bound(f.why_plain) : f.why_json.size());
+  for (std::size_t i = 0; i < f.reason_count; ++i) bound += cursor::str_bound(f.reasons[i]) + 1;
+  cursor c(out, bound);
+  c.lit("\"decision\":");
+  c.code(decision_name(f.outcome));
+  c.lit(",\"decision_correlation_id\":");
+  c.code(f.correlation_id);  // a UUID we made, or one is_uuid checked: no escaping needed
+  c.lit(",\"tier\":");
+  c.integer(f.tier);
+  c.lit(",\"requiredTier\":");
+  c.integer(f.required_tier);
+  c.lit(",\"claimStatus\":");
+  c.code(claim_status_name(f.claims));
+  c.lit(",\"whyRec\":");
+  if (!f.why_json.empty()) {
+    c.raw(f.why_json);  // pre-rendered with the policy, quotes included
+  } else {
+    c.str(f.why_plain);
+  }
+  c.lit(",\"reasons\":[");
+  for (std::size_t i = 0; i < f.reason_count; ++i) {
+    if (i) c.lit(",");
+    c.code(f.reasons[i]);  // [A-Z0-9_]: built in, or checked by the policy loader
+  }
+  c.lit("],\"action\":");
+  c.code(f.action);  // letters, digits and . _ - : (policy loader)
+  c.lit(",\"actor\":{\"type\":");
+  c.code(actor_type_name(f.actor));
+  c.lit(",\"id\":");
+  c.str(f.actor_id);
+  c.lit("},\"policyVersion\":");
+  c.str(f.policy_version);
+  c.lit(",\"evaluatedAt\":\"");
+  char time[time_text_bytes];
+  c.raw(format_time_ms_into(time, f.evaluated_at_ms));
+  c.lit("\"");
+}
+
 void append_decision_fields(net::byte_buffer& out, const evaluation_response& resp) {
   const decision_result& r = *resp.result;
   why_text why;
   if (r.why_json.empty()) render_why(r, why);  // a result not made by decide()
-  std::size_t bound = 320 + cursor::str_bound(resp.correlation_id) + cursor::str_bound(r.action->name) +
-                      cursor::str_bound(resp.actor_id) + cursor::str_bound(resp.policy_version) +
-                      (r.why_json.empty() ? cursor::str_bound(why.view()) : r.why_json.size());
-  for (std::size_t i = 0; i < r.reason_count; ++i) bound += cursor::str_bound(r.reasons[i]) + 1;
-  {
-    cursor c(out, bound);
-    c.lit("\"decision\":");
-    c.code(decision_name(r.outcome));
-    c.lit(",\"decision_correlation_id\":");
-    c.str(resp.correlation_id);
-    c.lit(",\"tier\":");
-    c.integer(r.tier);
-    c.lit(",\"requiredTier\":");
-    c.integer(r.required_tier);
-    c.lit(",\"claimStatus\":");
-    c.code(claim_status_name(r.claims));
-    c.lit(",\"whyRec\":");
-    if (!r.why_json.empty()) {
-      c.raw(r.why_json);  // pre-rendered with the policy, quotes included
-    } else {
-      c.str(why.view());
-    }
-    c.lit(",\"reasons\":[");
-    for (std::size_t i = 0; i < r.reason_count; ++i) {
-      if (i) c.lit(",");
-      c.code(r.reasons[i]);  // [A-Z0-9_]: built in, or checked by the policy loader
-    }
-    c.lit("],\"action\":");
-    c.code(r.action->name);  // letters, digits and . _ - : (policy loader)
-    c.lit(",\"actor\":{\"type\":");
-    c.code(actor_type_name(resp.actor));
-    c.lit(",\"id\":");
-    c.str(resp.actor_id);
-    c.lit("},\"policyVersion\":");
-    c.str(resp.policy_version);
-    c.lit(",\"evaluatedAt\":\"");
-    char time[time_text_bytes];
-    c.raw(format_time_ms_into(time, resp.evaluated_at_ms));
-    c.lit("\"");
-  }
+  decision_fields f;
+  f.outcome = r.outcome;
+  f.correlation_id = resp.correlation_id;
+  f.tier = r.tier;
+  f.required_tier = r.required_tier;
+  f.claims = r.claims;
+  f.why_json = r.why_json;
+  f.why_plain = why.view();
+  f.reasons = r.reasons.data();
+  f.reason_count = r.reason_count;
+  f.action = r.action->name;
+  f.actor = resp.actor;
+  f.actor_id = resp.actor_id;
+  f.policy_version = resp.policy_version;
+  f.evaluated_at_ms = resp.evaluated_at_ms;
+  append_decision_fields(out, f);
   if (resp.debug) append_signals(out, r);
 }
 

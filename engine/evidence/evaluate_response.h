@@ -33,6 +33,28 @@ struct evaluation_response {
   bool debug = false;                // add "signals"
 };
 
+// What an answer shows of one decision, flat: from a decision_result (the evaluate and bulk
+// routes) or from a stored record (GET /v1/policy/decisions/{id}, decision_record.h). Both go
+// through the one function below, so a decision read back is byte-identical to its answer.
+struct decision_fields {
+  decision outcome = decision::allow;
+  std::string_view correlation_id;  // a UUID (rendered without escaping)
+  int tier = 0;
+  int required_tier = 0;
+  claim_status claims = claim_status::clean;
+  std::string_view why_json;   // whyRec as a JSON string literal, quotes included
+  std::string_view why_plain;  // or, when why_json is empty, the sentence to escape
+  const std::string_view* reasons = nullptr;
+  std::size_t reason_count = 0;
+  std::string_view action;
+  actor_type actor = actor_type::human;
+  std::string_view actor_id;
+  std::string_view policy_version;
+  std::int64_t evaluated_at_ms = 0;
+};
+// "decision":...,"evaluatedAt":... without braces and without "signals".
+void append_decision_fields(net::byte_buffer& out, const decision_fields& f);
+
 // The fields alone, "decision":...,"evaluatedAt":...[,"signals":{...}] without braces, for
 // the bulk route's result items ({"index":0,"status":"evaluated",<fields>}).
 void append_decision_fields(net::byte_buffer& out, const evaluation_response& r);

@@ -266,7 +266,9 @@ std::optional<std::string> inverted_id_key(std::string_view prefix, std::string_
 }
 
 void render_event(net::byte_buffer& out, const event_record& e) {
-  std::string scratch;
+  // Per thread and reused: the writer renders every new event's answer.
+  thread_local std::string scratch;
+  scratch.clear();
   out.append(R"({"id":)");
   net::append_json_string(out, e.id);
   out.append(R"(,"entityId":")");

@@ -4,7 +4,10 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
@@ -35,52 +38,77 @@ void answer_overloaded(net::http_response& res) {
   res.add_header("Retry-After", "1");
 }
 
-// One decision for `req` at `now_ms`, with the actor's facts.
+// One decision for `req` at `now_ms`, with the actor's facts: looked up, or `known` (the
+// same actor's facts, looked up earlier in the same request).
 void decide_one(const policy_api& api, const policy& p, const principal& who, const evaluate_request& req,
-                std::int64_t now_ms, decision_result& out) {
+                std::int64_t now_ms, decision_result& out, const evaluation_facts* known = nullptr) {
   evaluation_facts facts;
   facts.as_of_ms = now_ms;
   const std::string_view identity_namespace = who.ws.identity_namespace;
-  api.facts.lookup(identity_namespace, req.actor_id, facts.history, facts.claims);
+  if (known != nullptr) {
+    facts.history = known->history;
+    facts.claims = known->claims;
+  } else {
+    api.facts.lookup(identity_namespace, req.actor_id, facts.history, facts.claims);
+  }
   facts.mode = p.mode_for(identity_namespace);
   facts.agent = agent_status_for(who, req.actor, req.actor_id);
   decide(p, *req.action, facts, req.context, out);
 }
 
-decision_record_view record_of(const principal& who, const policy& p, const evaluate_request& req,
-                               const decision_result& r, std::string_view id, std::int64_t now_ms,
-                               std::string_view answer) {
-  decision_record_view d;
-  d.correlation_id = id;
-  d.workspace_id = who.workspace_id();
-  d.evaluated_at_ms = now_ms;
-  d.decision = decision_name(r.outcome);
-  d.action = req.action->name;
-  d.actor_type = actor_type_name(req.actor);
-  d.actor_id = req.actor_id;
-  d.policy_version = p.version();
+// The bulk route's memo of actors already looked up in this request (items often repeat an
+// actor): open addressing over item indices, sized for the item cap. Saves the SHA-256 and
+// the index probe of a repeated actor; all items are decided at one instant anyway.
+class actor_memo {
+ public:
+  static constexpr std::size_t slots = 2048;  // a power of two, >= 2 x bulk_items_hard_max
+  static_assert(slots >= 2 * bulk_items_hard_max && (slots & (slots - 1)) == 0);
+
+  void clear() { _used.fill(0); }
+  // The index of an earlier item with this actor id, or records `item` and returns `none`.
+  static constexpr std::uint32_t none = UINT32_MAX;
+  std::uint32_t find_or_add(std::string_view actor_id, std::uint32_t item, const std::vector<bulk_item>& items) {
+    std::size_t at = policy_name_hash(actor_id) & (slots - 1);
+    while (_used[at] != 0) {
+      const std::uint32_t other = _item[at];
+      if (items[other].request.actor_id == actor_id) return other;
+      at = (at + 1) & (slots - 1);
+    }
+    _used[at] = 1;
+    _item[at] = item;
+    return none;
+  }
+
+ private:
+  std::array<std::uint8_t, slots> _used{};
+  std::array<std::uint32_t, slots> _item{};
+};
+
+decision_item_view item_of(const evaluate_request& req, const decision_result& r) {
+  decision_item_view d;
+  d.outcome = r.outcome;
   d.tier = r.tier;
   d.required_tier = r.required_tier;
-  d.claim_status = claim_status_name(r.claims);
+  d.claims = r.claims;
+  d.actor = req.actor;
+  d.action = req.action->name;
+  d.actor_id = req.actor_id;
+  d.why_json = r.why_json;
   d.reasons = r.reasons.data();
   d.reason_count = r.reason_count;
-  d.answer = answer;
   return d;
 }
 
-// Per-shard-thread scratch of the bulk route, grown once and reused (no allocation in
-// steady state).
-struct bulk_scratch {
+// Per-shard-thread scratch of the evaluate and bulk routes, grown once and reused (no
+// allocation in steady state).
+struct route_scratch {
   std::vector<bulk_item> items;
   std::vector<decision_result> decisions;
-  struct id_text {
-    char bytes[uuid_text_bytes];
-  };
-  std::vector<id_text> ids;
-  net::byte_buffer record;
+  std::string group;  // one request's decision_group payload
+  actor_memo actors;
 };
-bulk_scratch& thread_scratch() {
-  thread_local bulk_scratch s;
+route_scratch& thread_scratch() {
+  thread_local route_scratch s;
   return s;
 }
 
@@ -99,18 +127,12 @@ void evaluate(policy_api& api, request_context& ctx, const principal& who) {
   decision_result r;
   decide_one(api, p, who, req, now_ms, r);
   char id[uuid_text_bytes];
-  new_uuid_v7_into(id, now_ms);
+  api.decisions.append_one(shard, who.workspace_id(), now_ms, p.version(), item_of(req, r), id);
   const std::string_view id_view(id, uuid_text_bytes);
-  evaluation_response resp{&r, id_view, req.actor, req.actor_id, p.version(), now_ms, false};
+  evaluation_response resp{&r, id_view, req.actor, req.actor_id, p.version(), now_ms, debug_requested(ctx.req.query)};
   net::byte_buffer& body = ctx.res.body();
   body.clear();
-  append_evaluation_json(body, resp);  // the answer without signals: what the log keeps
-  api.decisions.append(shard, record_of(who, p, req, r, id_view, now_ms, body.view()));
-  if (debug_requested(ctx.req.query)) {
-    body.clear();
-    resp.debug = true;
-    append_evaluation_json(body, resp);
-  }
+  append_evaluation_json(body, resp);
 }
 
 // ---- POST /v1/policy/evaluate/bulk --------------------------------------------------------
@@ -130,36 +152,41 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
   if (!require_json_content_type(ctx.req, ctx.res)) return;
   const std::size_t shard = ctx.owner.index();
   const policy& p = api.policies.on_shard(shard);
-  bulk_scratch& s = thread_scratch();
+  route_scratch& s = thread_scratch();
   json_error err;
   const std::size_t cap = bulk_cap(api.options, p, is_ai_agent_key(who));
   if (!parse_bulk_request(ctx.req.body, p, cap, s.items, err)) return answer_request_error(err, ctx.res);
   const std::size_t n = s.items.size();
+  assert(n <= decision_group_items_max);
   const std::size_t evaluated =
       static_cast<std::size_t>(std::count_if(s.items.begin(), s.items.end(), [](const bulk_item& i) { return i.ok; }));
   if (evaluated > 0 && !api.decisions.reserve(shard, evaluated)) return answer_overloaded(ctx.res);
 
-  // Pass 1: decide every item at one instant and log each decision.
+  // Pass 1: decide every item at one instant; the request's decisions are one log record
+  // under one group id, and item i's id is that id with i in its last 3 hex digits.
   const std::int64_t now_ms = unix_now_ms();
   if (s.decisions.size() < n) s.decisions.resize(n);
-  if (s.ids.size() < n) s.ids.resize(n);
+  char group_id[uuid_text_bytes];
+  new_uuid_v7_into(group_id, now_ms);
+  make_bulk_group_id(group_id);
+  decision_group_writer group(s.group, now_ms, p.version());
+  s.actors.clear();
   bulk_summary summary;
   for (std::size_t i = 0; i < n; ++i) {
     const bulk_item& item = s.items[i];
     if (!item.ok) {
       ++summary.errors;
+      group.skip();
       continue;
     }
     decision_result& r = s.decisions[i];
-    decide_one(api, p, who, item.request, now_ms, r);
+    const std::uint32_t earlier = s.actors.find_or_add(item.request.actor_id, static_cast<std::uint32_t>(i), s.items);
+    decide_one(api, p, who, item.request, now_ms, r, earlier == actor_memo::none ? nullptr : &s.decisions[earlier].facts);
     ++summary.by_decision[static_cast<std::size_t>(r.outcome)];
-    new_uuid_v7_into(s.ids[i].bytes, now_ms);
-    const std::string_view id(s.ids[i].bytes, uuid_text_bytes);
-    s.record.clear();
-    s.record.push_back('{');
-    append_decision_fields(s.record, {&r, id, item.request.actor, item.request.actor_id, p.version(), now_ms, false});
-    s.record.push_back('}');
-    api.decisions.append(shard, record_of(who, p, item.request, r, id, now_ms, s.record.view()));
+    group.add(item_of(item.request, r));
+  }
+  if (evaluated > 0) {
+    api.decisions.append(shard, who.workspace_id(), std::string_view(group_id, uuid_text_bytes), s.group, evaluated);
   }
 
   // Pass 2: the answer, straight into the response's buffer.
@@ -183,9 +210,10 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
     append_uint(body, i);
     if (item.ok) {
       body.append(R"(,"status":"evaluated",)");
-      const std::string_view id(s.ids[i].bytes, uuid_text_bytes);
-      append_decision_fields(body, {&s.decisions[i], id, item.request.actor, item.request.actor_id, p.version(), now_ms,
-                                    debug});
+      char id[uuid_text_bytes];
+      bulk_item_id(group_id, i, id);
+      append_decision_fields(body, {&s.decisions[i], std::string_view(id, uuid_text_bytes), item.request.actor,
+                                    item.request.actor_id, p.version(), now_ms, debug});
     } else {
       body.append(R"(,"status":"error","error":)");
       append_error_json(body, item.error);
@@ -242,22 +270,71 @@ void get_action(policy_api& api, request_context& ctx) {
 
 // ---- GET /v1/policy/decisions/{id} --------------------------------------------------------
 
+// Looks `id` up: first as a group id (an evaluate's decision, a bulk's item 0), then as an
+// item of the bulk group it would belong to. Renders the answer into `res`; false: not found.
+// Throws when storage cannot be read.
+bool find_decision(storage::lmdb_store& store, std::string_view workspace_id, std::string_view id,
+                   net::http_response& res) {
+  storage::lmdb_store::reader reader(store);
+  std::string key = decision_key(workspace_id, id);
+  std::size_t index = 0;
+  auto raw = reader.get(storage::table::decisions, key);
+  if (!raw) {
+    std::string group_id;
+    if (!group_of(id, group_id, index)) return false;
+    key = decision_key(workspace_id, group_id);
+    raw = reader.get(storage::table::decisions, key);
+    if (!raw) return false;
+  }
+  storage::decoded_record rec;
+  if (storage::decode_record(*raw, rec) != storage::decode_errc::ok) {
+    std::fprintf(stderr, "warrantd: decision %.*s: record fails its check\n", static_cast<int>(id.size()), id.data());
+    return false;
+  }
+  if (rec.type == storage::record_type::policy_decision && index == 0) {  // written before groups
+    const auto old = decode_decision_payload(rec.payload);
+    if (!old || old->workspace_id != workspace_id || old->correlation_id != id) return false;
+    res.set_json(old->answer);
+    return true;
+  }
+  if (rec.type != storage::record_type::policy_decision_group) return false;
+  decision_group_header h;
+  stored_decision d;
+  if (!decode_decision_group(rec.payload, index, h, d)) {
+    std::fprintf(stderr, "warrantd: decision %.*s: undecodable group\n", static_cast<int>(id.size()), id.data());
+    return false;
+  }
+  if (!d.decided) return false;  // past the group's end, or a refused bulk item
+  decision_fields f;
+  f.outcome = d.outcome;
+  f.correlation_id = id;
+  f.tier = d.tier;
+  f.required_tier = d.required_tier;
+  f.claims = d.claims;
+  f.why_json = d.why_json;
+  f.reasons = d.reasons.data();
+  f.reason_count = d.reason_count;
+  f.action = d.action;
+  f.actor = d.actor;
+  f.actor_id = d.actor_id;
+  f.policy_version = h.policy_version;
+  f.evaluated_at_ms = h.evaluated_at_ms;
+  net::byte_buffer& body = res.body();
+  body.clear();
+  body.push_back('{');
+  append_decision_fields(body, f);
+  body.push_back('}');
+  res.set_status(200);
+  res.set_content_type("application/json");
+  return true;
+}
+
 void get_decision(policy_api& api, request_context& ctx, const principal& who) {
   const std::string_view id = ctx.params.get("id");
-  std::optional<decision_record> found;
+  bool found = false;
   if (is_uuid(id)) {
     try {
-      storage::lmdb_store::reader reader(api.store);
-      if (const auto raw = reader.get(storage::table::decisions, decision_key(who.workspace_id(), id))) {
-        storage::decoded_record rec;
-        if (storage::decode_record(*raw, rec) == storage::decode_errc::ok &&
-            rec.type == storage::record_type::policy_decision) {
-          found = decode_decision_payload(rec.payload);
-        } else {
-          std::fprintf(stderr, "warrantd: decision %.*s: record fails its check\n", static_cast<int>(id.size()),
-                       id.data());
-        }
-      }
+      found = find_decision(api.store, who.workspace_id(), id, ctx.res);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "warrantd: reading a decision: %s\n", e.what());
       ctx.res.set_error(503, "STORAGE_UNAVAILABLE", "storage is unavailable", "retry later");
@@ -265,11 +342,10 @@ void get_decision(policy_api& api, request_context& ctx, const principal& who) {
     }
   }
   // Another workspace's decision is not found either (its key has the other workspace's id).
-  if (!found || found->workspace_id != who.workspace_id()) {
+  if (!found) {
     return ctx.res.set_error(404, "NOT_FOUND", "no such decision",
                              "decisions are readable once logged (normally within milliseconds); retry shortly");
   }
-  ctx.res.set_json(found->answer);
 }
 
 // ---- POST /v1/admin/policy/reload ---------------------------------------------------------

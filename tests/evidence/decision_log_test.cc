@@ -9,10 +9,12 @@
 #include <array>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "alloc_counter.h"
+#include "engine/common/ids.h"
 #include "storage/record.h"
 #include "storage/writer.h"
 #include "tests/storage/fake_store.h"
@@ -25,22 +27,20 @@ using storage::testing::fake_store;
 
 constexpr std::array<std::string_view, 1> reasons = {"TIER_SUFFICIENT"};
 
-decision_record_view decision(std::string_view workspace, std::string_view id) {
-  decision_record_view d;
-  d.correlation_id = id;
-  d.workspace_id = workspace;
-  d.evaluated_at_ms = 1'780'000'000'000;
-  d.decision = "ALLOW";
+// The payload of a group of `n` ALLOW decisions (n = 1: an evaluate).
+std::string group_payload(std::size_t n = 1) {
+  decision_item_view d;
   d.action = "account.login";
-  d.actor_type = "human";
   d.actor_id = "u-1";
-  d.policy_version = "v1";
-  d.claim_status = "clean";
+  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
   d.reasons = reasons.data();
   d.reason_count = reasons.size();
-  d.answer = R"({"decision":"ALLOW"})";
-  return d;
+  std::string payload;
+  decision_group_writer w(payload, 1'780'000'000'000, "v1");
+  for (std::size_t i = 0; i < n; ++i) w.add(d);
+  return payload;
 }
+const std::string one_decision = group_payload();
 
 template <typename F>
 bool eventually(F&& condition, std::chrono::milliseconds timeout = 5s) {
@@ -74,7 +74,7 @@ class DecisionLog : public ::testing::Test {
   }
   void add(decision_log& log, std::size_t shard, std::string_view ws, std::string_view id) {
     ASSERT_TRUE(log.reserve(shard, 1));
-    log.append(shard, decision(ws, id));
+    log.append(shard, ws, id, one_decision, 1);
   }
 
   fake_store _store;
@@ -99,11 +99,23 @@ TEST_F(DecisionLog, ATurnsDecisionsAreOneWriterCommand) {
   ASSERT_TRUE(raw);
   storage::decoded_record rec;
   ASSERT_EQ(storage::decode_record(*raw, rec), storage::decode_errc::ok);
-  EXPECT_EQ(rec.type, storage::record_type::policy_decision);
-  const auto d = decode_decision_payload(rec.payload);
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->workspace_id, "ws-b");
-  EXPECT_EQ(d->answer, R"({"decision":"ALLOW"})");
+  EXPECT_EQ(rec.type, storage::record_type::policy_decision_group);
+  EXPECT_EQ(rec.payload, one_decision);
+}
+
+TEST_F(DecisionLog, ABulkIsOneRecordCountingAllItsDecisions) {
+  decision_log& log = make_log(150, 1024);
+  const std::string hundred = group_payload(100);
+  ASSERT_TRUE(log.reserve(0, 100));
+  log.append(0, "ws", "bulk-1", hundred, 100);
+  EXPECT_EQ(_writer->stats().commands_committed, 0u) << "100 < 150: still open";
+  ASSERT_TRUE(log.reserve(0, 100));
+  log.append(0, "ws", "bulk-2", hundred, 100);  // 200 >= 150: handed on mid-turn
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 200; }));
+  EXPECT_EQ(log.stats().batches, 1u);
+  EXPECT_EQ(log.stats().pending, 0u);
+  EXPECT_EQ(_store.committed(storage::table::decisions).size(), 2u) << "one record per request";
+  EXPECT_FALSE(log.reserve(0, 1025)) << "the pending bound counts decisions";
 }
 
 TEST_F(DecisionLog, AFullBatchIsHandedOnBeforeTheTurnEnds) {
@@ -120,14 +132,14 @@ TEST_F(DecisionLog, BackPressureRefusesBeyondThePendingBound) {
   for (int i = 0; i < 3; ++i) add(log, 0, "ws", "id-" + std::to_string(i));
   EXPECT_FALSE(log.reserve(0, 2)) << "3 + 2 > 4";
   EXPECT_TRUE(log.reserve(1, 2)) << "the bound is per shard";
-  log.append(1, decision("ws", "s1-a"));
-  log.append(1, decision("ws", "s1-b"));
+  log.append(1, "ws", "s1-a", one_decision, 1);
+  log.append(1, "ws", "s1-b", one_decision, 1);
   EXPECT_EQ(log.stats().refused, 2u);
   log.flush(0);
   log.flush(1);
   ASSERT_TRUE(eventually([&] { return log.stats().pending == 0; }));
   EXPECT_TRUE(log.reserve(0, 4)) << "room again once committed";
-  for (int i = 0; i < 4; ++i) log.append(0, decision("ws", "again-" + std::to_string(i)));
+  for (int i = 0; i < 4; ++i) log.append(0, "ws", "again-" + std::to_string(i), one_decision, 1);
   log.flush(0);
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 9; }));
 }
@@ -181,10 +193,97 @@ TEST_F(DecisionLog, AppendingAllocatesNothingOnceWarm) {
   // The committed batch is back on the shard's free stack, its buffers grown.
   const std::size_t allocations = test::count_allocations([&] {
     for (const std::string& id : ids) {
-      if (log.reserve(0, 1)) log.append(0, decision("ws-3", id));
+      if (log.reserve(0, 1)) log.append(0, "ws-3", id, one_decision, 1);
     }
   });
   EXPECT_EQ(allocations, 0u);
+  log.flush(0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 800u; }));
+}
+
+decision_item_view evaluate_item(std::string_view actor_id) {
+  decision_item_view d;
+  d.action = "account.login";
+  d.actor_id = actor_id;
+  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
+  d.reasons = reasons.data();
+  d.reason_count = reasons.size();
+  return d;
+}
+
+TEST_F(DecisionLog, ATurnsEvaluatesShareOneRecordPerWorkspaceMillisecondAndPolicy) {
+  decision_log& log = make_log(1024, 65536);
+  struct made {
+    std::string ws;
+    std::string id;
+    std::string actor;
+  };
+  std::vector<made> ids;
+  auto one = [&](std::string ws, std::int64_t ms, std::string_view version, std::string actor) {
+    ASSERT_TRUE(log.reserve(0, 1));
+    char id[uuid_text_bytes];
+    log.append_one(0, ws, ms, version, evaluate_item(actor), id);
+    ids.push_back({ws, std::string(id, uuid_text_bytes), actor});
+  };
+  one("ws-a", 1000, "v1", "a0");
+  one("ws-b", 1000, "v1", "b0");
+  one("ws-a", 1000, "v1", "a1");
+  one("ws-a", 1001, "v1", "a2");  // another millisecond
+  one("ws-a", 1001, "v2", "a3");  // another policy version
+  one("ws-a", 1000, "v1", "a4");
+  EXPECT_EQ(ids[0].id.substr(0, 33), ids[2].id.substr(0, 33));
+  EXPECT_EQ(ids[0].id.substr(33), "000");
+  EXPECT_EQ(ids[2].id.substr(33), "001");
+  EXPECT_EQ(ids[5].id.substr(33), "002");
+  EXPECT_NE(ids[3].id.substr(0, 33), ids[0].id.substr(0, 33));
+  log.flush(0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 6; }));
+  EXPECT_EQ(_store.committed(storage::table::decisions).size(), 4u) << "a@1000/v1, b@1000/v1, a@1001/v1, a@1001/v2";
+  for (const made& m : ids) {
+    std::string group = m.id;
+    std::size_t index = 0;
+    if (!group_of(m.id, group, index)) index = 0;
+    const auto raw = _store.committed_value(storage::table::decisions, decision_key(m.ws, group));
+    ASSERT_TRUE(raw) << m.id;
+    storage::decoded_record rec;
+    ASSERT_EQ(storage::decode_record(*raw, rec), storage::decode_errc::ok);
+    decision_group_header h;
+    stored_decision d;
+    ASSERT_TRUE(decode_decision_group(rec.payload, index, h, d));
+    ASSERT_TRUE(d.decided);
+    EXPECT_EQ(d.actor_id, m.actor);
+  }
+}
+
+TEST_F(DecisionLog, ManyWorkspacesInOneTurnAndTheBatchBoundSealGroupsEarly) {
+  decision_log& log = make_log(20, 65536);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(log.reserve(2, 1));
+    char id[uuid_text_bytes];
+    log.append_one(2, fmt::format("ws-{}", i % 11), 5000, "v1", evaluate_item("u"), id);
+  }
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 40; })) << "two full batches of 20, no flush";
+  log.flush(2);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 50; }));
+  EXPECT_EQ(log.stats().pending, 0u);
+}
+
+TEST_F(DecisionLog, AppendingOneAllocatesNothingOnceWarm) {
+  decision_log& log = make_log(1024, 65536);
+  auto round = [&] {
+    for (int i = 0; i < 200; ++i) {
+      if (!log.reserve(0, 1)) return;
+      char id[uuid_text_bytes];
+      log.append_one(0, i % 2 ? "workspace-odd-0123456789" : "workspace-even-0123456789", 7000, "evidence-defaults-1",
+                     evaluate_item("u-1"), id);
+    }
+  };
+  for (int r = 0; r < 3; ++r) {
+    round();
+    log.flush(0);
+    ASSERT_TRUE(eventually([&] { return log.stats().logged == 200u * (r + 1); }));
+  }
+  EXPECT_EQ(test::count_allocations(round), 0u);
   log.flush(0);
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 800u; }));
 }

@@ -8,9 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "alloc_counter.h"
 #include "engine/common/ids.h"
@@ -210,6 +212,75 @@ TEST_F(PolicyRoutesInProcess, LoggedDecisionsReadBackInTheirWorkspace) {
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(got.body, a.body);
   EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_b).status, 404) << "same namespace, other workspace";
+}
+
+// Puts one raw value into table decisions, as a server before groups would have.
+class put_decision final : public storage::command {
+ public:
+  put_decision(std::string key, std::string value, std::atomic<bool>& done)
+      : _key(std::move(key)), _value(std::move(value)), _done(done) {}
+  storage::apply_status apply(storage::write_txn& txn, storage::log_appender&) override {
+    txn.put(storage::table::decisions, _key, _value);
+    return storage::apply_status::applied;
+  }
+  void complete(storage::outcome) override {
+    _done.store(true);
+    delete this;
+  }
+
+ private:
+  std::string _key;
+  std::string _value;
+  std::atomic<bool>& _done;
+};
+
+TEST_F(PolicyRoutesInProcess, DecisionsLoggedBeforeGroupsStillReadBack) {
+  const std::string id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788a9b";
+  const std::string old_answer = R"({"decision":"ALLOW","decision_correlation_id":")" + id + R"(","tier":3})";
+  decision_record_view d;
+  d.correlation_id = id;
+  d.workspace_id = "ws-a";
+  d.decision = "ALLOW";
+  d.answer = old_answer;
+  std::string payload;
+  encode_decision_payload(payload, d);
+  std::atomic<bool> done{false};
+  ASSERT_EQ(_writer.submit(new put_decision(decision_key("ws-a", id),
+                                            storage::encode_record(storage::record_type::policy_decision, payload), done)),
+            storage::errc::ok);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  const answer got = run("GET", "/v1/policy/decisions/" + id, key_a);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body, old_answer);
+  EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_b).status, 404);
+  // An old single record is never a bulk group: its id with other last digits is not found.
+  EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id.substr(0, 33) + "001", key_a).status, 404);
+}
+
+// The bulk route looks a repeated actor up once per request: every item still decides as a
+// single evaluate of the same body does.
+TEST_F(PolicyRoutesInProcess, BulkItemsWithRepeatedActorsDecideAsSingles) {
+  const std::vector<std::string> items = {
+      R"({"actor":{"id":"veteran"},"action":"data.export_pii"})", R"({"actor":{"id":"flagged"},"action":"account.login"})",
+      R"({"actor":{"id":"veteran"},"action":"account.login"})",   R"({"actor":{"id":"nobody"},"action":"data.export_pii"})",
+      R"({"actor":{"id":"flagged"},"action":"data.export_pii"})", R"({"actor":{"id":"nobody"},"action":"account.login"})"};
+  std::string body = R"({"evaluations":[)";
+  for (std::size_t i = 0; i < items.size(); ++i) body += (i ? "," : "") + items[i];
+  body += "]}";
+  const answer bulk = evaluate(key_a, body, "/v1/policy/evaluate/bulk");
+  ASSERT_EQ(bulk.status, 200) << bulk.body;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const answer one = evaluate(key_a, items[i]);
+    ASSERT_EQ(one.status, 200) << one.body;
+    const std::size_t at = bulk.body.find(R"({"index":)" + std::to_string(i) + ",");
+    ASSERT_NE(at, std::string::npos) << i;
+    const std::string item = bulk.body.substr(at, bulk.body.find(R"("evaluatedAt")", at) - at);
+    for (const char* name : {"decision", "claimStatus", "whyRec"}) EXPECT_EQ(field(item, name), field(one.body, name)) << i;
+    const std::size_t tier_at = item.find(R"("tier":)");
+    ASSERT_NE(tier_at, std::string::npos);
+    EXPECT_EQ(item.substr(tier_at, 8), one.body.substr(one.body.find(R"("tier":)"), 8)) << i;
+  }
 }
 
 TEST_F(PolicyRoutesInProcess, BulkItemsAreIsolatedAndCounted) {

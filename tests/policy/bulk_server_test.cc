@@ -3,6 +3,9 @@
 // --bulk-max), and back-pressure answering 503 OVERLOADED.
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "tests/policy/policy_fixture.h"
 
 namespace warrant::test {
@@ -43,6 +46,58 @@ TEST_F(Bulk, EachItemIsEvaluatedIndependently) {
     const http_response got = fetch_decision(res[i]["decision_correlation_id"].string, key);
     ASSERT_EQ(got.status, 200) << got.body;
     EXPECT_EQ(body_json(got)["decision"].string, res[i]["decision"].string);
+  }
+}
+
+// Evaluated result `i` of a bulk answer's raw text as GET /v1/policy/decisions/{id} answers it:
+// {<the item's fields after "status">}; "" when there is no such evaluated item.
+std::string item_answer(const std::string& body, std::size_t i) {
+  const std::string prefix = R"({"index":)" + std::to_string(i) + R"(,"status":"evaluated",)";
+  const std::size_t at = body.find(prefix);
+  if (at == std::string::npos) return {};
+  const std::size_t from = at + prefix.size();
+  const std::size_t end = body.find(R"(Z"})", from);  // evaluatedAt closes every item
+  if (end == std::string::npos) return {};
+  std::string out = "{";
+  out.append(body, from, end + 2 - from);
+  out.push_back('}');
+  return out;
+}
+
+TEST_F(Bulk, EveryItemReadsBackAsAnsweredAlsoAfterARestart) {
+  const http_response r = call("POST", "/v1/policy/evaluate/bulk", R"({"evaluations":[
+      {"actor":{"type":"human","id":"a\"q\u00e9"},"action":"account.login"},
+      {"actor":{"id":"b"},"action":"teleport"},
+      {"actor":{"type":"service","id":"svc-1"},"action":"data.export_pii"},
+      {"actor_id":"d","action":"data.export_pii"}]})", key);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json answer = body_json(r);
+  const auto& res = answer["results"].items;
+  ASSERT_EQ(res.size(), 4u);
+  std::vector<std::pair<std::string, std::string>> expected;  // id, answer
+  for (std::size_t i : {0u, 2u, 3u}) {
+    expected.emplace_back(res[i]["decision_correlation_id"].string, item_answer(r.body, i));
+    ASSERT_FALSE(expected.back().second.empty()) << i;
+  }
+  for (const auto& [id, answer] : expected) {
+    const http_response got = fetch_decision(id, key);
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.body, answer) << id;
+    EXPECT_EQ(got.header("content-type"), "application/json");
+  }
+  // Ids of the same group that no decision has: the refused item 1, and past the end.
+  const std::string first = expected.front().first;
+  for (std::string_view tail : {"001", "004", "fff"}) {
+    const std::string id = first.substr(0, 33) + std::string(tail);
+    EXPECT_TRUE(is_error(call("GET", "/v1/policy/decisions/" + id, {}, key), 404, "NOT_FOUND")) << id;
+  }
+
+  stop();
+  start(flags());
+  for (const auto& [id, answer] : expected) {
+    const http_response got = call("GET", "/v1/policy/decisions/" + id, {}, key);
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.body, answer) << id;
   }
 }
 

@@ -3,6 +3,8 @@
 // decision log read back (scoped to the workspace), across a restart too.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "tests/policy/policy_fixture.h"
 
 namespace warrant::test {
@@ -138,6 +140,30 @@ TEST_F(PolicyRoutes, DecisionsAreLoggedAndReadableInTheirWorkspaceOnly) {
   EXPECT_GE(metric_value(m.body, "warrant_decisions_logged_total").value_or(0), 1);
   EXPECT_EQ(metric_value(m.body, "warrant_decision_log_dropped_total"), 0);
   EXPECT_EQ(metric_value(m.body, "warrant_decisions_refused_total"), 0);
+}
+
+TEST_F(PolicyRoutes, ADecisionReadsBackByteForByteAfterAReloadAndARestart) {
+  // Rendered again from the stored fields: the same bytes as the answer, even once a policy
+  // that words things differently is in force, and after a restart.
+  std::vector<std::pair<std::string, std::string>> answered;  // id, body
+  for (std::string_view body : {R"({"actor":{"id":"emp-\"7\"\u00e9"},"action":"account.login"})",
+                                R"({"actor":{"type":"service","id":"svc-2"},"action":"data.export_pii"})",
+                                R"({"actor_id":"u-9","action":"data.export_pii"})"}) {
+    const http_response r = evaluate(body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    answered.emplace_back(body_json(r)["decision_correlation_id"].string, r.body);
+  }
+  for (const auto& [id, body] : answered) {
+    const http_response got = fetch_decision(id, key);
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.body, body);
+  }
+  write_policy(policy_text("file-v2", "{action: brand.new, risk: medium, allowTier: 1, stepUpTier: 0}"));
+  ASSERT_EQ(admin("POST", "/v1/admin/policy/reload", "").status, 200);
+  for (const auto& [id, body] : answered) EXPECT_EQ(call("GET", "/v1/policy/decisions/" + id, {}, key).body, body);
+  stop();
+  start(flags());
+  for (const auto& [id, body] : answered) EXPECT_EQ(call("GET", "/v1/policy/decisions/" + id, {}, key).body, body);
 }
 
 TEST_F(PolicyRoutes, DecisionsAnsweredBeforeShutdownSurviveTheRestart) {

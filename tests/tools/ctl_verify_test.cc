@@ -3,10 +3,12 @@
 #include "tools/ctl_verify.h"
 
 #include <fmt/format.h>
+#include <array>
 #include <gtest/gtest.h>
 
 #include "engine/common/ids.h"
 #include "engine/evidence/claim.h"
+#include "engine/evidence/decision_record.h"
 #include "engine/evidence/event.h"
 #include "engine/tenancy/model.h"
 #include "storage/record.h"
@@ -159,6 +161,46 @@ TEST_F(verify_test, evidence_events_and_claims_are_checked_against_their_keys) {
   }
   EXPECT_TRUE(event_key) << render_verify_report(r, "x");
   EXPECT_TRUE(claim_key) << render_verify_report(r, "x");
+}
+
+TEST_F(verify_test, decision_records_of_both_forms_are_decoded) {
+  namespace ev = engine::evidence;
+  const std::array<std::string_view, 1> reasons = {"TIER_SUFFICIENT"};
+  ev::decision_item_view d;
+  d.action = "account.login";
+  d.actor_id = "u";
+  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
+  d.reasons = reasons.data();
+  d.reason_count = reasons.size();
+  std::string group;
+  {
+    ev::decision_group_writer w(group, 1'700'000'000'000, "v1");
+    w.add(d);
+    w.skip();
+  }
+  const std::string id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788000";
+  put(table::decisions, ev::decision_key("default", id), record_type::policy_decision_group, group);
+  ev::decision_record_view old;
+  old.correlation_id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788a9b";
+  old.workspace_id = "default";
+  old.answer = R"({"decision":"ALLOW"})";
+  std::string single;
+  ev::encode_decision_payload(single, old);
+  put(table::decisions, ev::decision_key("default", old.correlation_id), record_type::policy_decision, single);
+  EXPECT_TRUE(verify_store(*store).consistent()) << render_verify_report(verify_store(*store), "x");
+
+  put(table::decisions, ev::decision_key("default", "01890f4e-8a6b-7cc3-9d2e-4b5a69788001"),
+      record_type::policy_decision_group, group.substr(0, group.size() - 3));
+  put(table::decisions, ev::decision_key("other", old.correlation_id), record_type::policy_decision, single);
+  const verify_report r = verify_store(*store);
+  bool undecodable = false;
+  bool wrong_key = false;
+  for (const verify_problem& p : r.problems) {
+    undecodable |= p.table == "decisions" && p.detail.find("undecodable decision group") != std::string::npos;
+    wrong_key |= p.table == "decisions" && p.detail.find("key other than decision") != std::string::npos;
+  }
+  EXPECT_TRUE(undecodable) << render_verify_report(r, "x");
+  EXPECT_TRUE(wrong_key) << render_verify_report(r, "x");
 }
 
 TEST_F(verify_test, the_problem_list_is_bounded) {

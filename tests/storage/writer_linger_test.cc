@@ -1,0 +1,127 @@
+// tests/storage/writer_linger_test.cc: lingering (storage/writer.h) — while only lazy commands
+// are queued, the writer starts the next commit no sooner than lazy_linger_us after the last
+// one began (a slow commit is not followed by a wait); a command that is not lazy ends the wait and the lazy ones share its commit; stop()
+// ends it; a writer that has been idle commits a lazy command at once; 0 turns it off. The
+// bounds are tenths of seconds or a minute, far from any race on a loaded machine.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "storage/writer.h"
+#include "tests/storage/writer_fixture.h"
+
+namespace warrant::storage {
+namespace {
+
+using testing::bucket_index;
+using testing::test_command;
+using WriterLingerTest = testing::writer_fixture;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+class WriterLinger : public WriterLingerTest {
+ protected:
+  test_command& submit_one(writer& w, bool lazy) {
+    test_command& c = make();
+    c.lazy = lazy;
+    EXPECT_EQ(w.submit(&c), errc::ok);
+    return c;
+  }
+};
+
+TEST_F(WriterLinger, ALazyCommandWaitsOutTheLingerAfterACommit) {
+  writer_options options;
+  options.lazy_linger_us = 300'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(1));
+  const auto submitted = steady_clock::now();
+  submit_one(w, true);
+  ASSERT_TRUE(done.wait_for(2));
+  EXPECT_GE(steady_clock::now() - submitted, milliseconds(200)) << "committed before the linger ran out";
+  w.stop();
+  EXPECT_EQ(w.stats().commits, 2u);
+  EXPECT_EQ(w.stats().lingers, 1u);
+  for (const test_command& c : commands) EXPECT_EQ(c.result, outcome::committed);
+}
+
+TEST_F(WriterLinger, ACommitSlowerThanTheLingerIsNotFollowedByAWait) {
+  store.set_commit_delay(milliseconds(400));
+  writer_options options;
+  options.lazy_linger_us = 200'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(1));
+  store.set_commit_delay(milliseconds(0));
+  submit_one(w, true);
+  ASSERT_TRUE(done.wait_for(2));
+  w.stop();
+  EXPECT_EQ(w.stats().lingers, 0u) << "the last commit began 400 ms ago: nothing to wait for";
+}
+
+TEST_F(WriterLinger, AnEagerSubmitEndsTheWaitAndTheLazyOnesShareItsCommit) {
+  writer_options options;
+  options.lazy_linger_us = 60'000'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(1));
+  submit_one(w, true);
+  submit_one(w, true);
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(done.count(), 1u) << "lazy commands lingering";
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(4));
+  w.stop();
+  const writer_stats s = w.stats();
+  EXPECT_EQ(s.commits, 2u);
+  EXPECT_EQ(s.batch_sizes[bucket_index(3)], 1u) << "two lazy and the eager one, one commit";
+  EXPECT_LT(s.linger_sum_us, 30'000'000u);
+}
+
+TEST_F(WriterLinger, StopEndsTheWaitAndCommitsWhatLingered) {
+  writer_options options;
+  options.lazy_linger_us = 60'000'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(1));
+  submit_one(w, true);
+  std::this_thread::sleep_for(milliseconds(20));
+  const auto stopping = steady_clock::now();
+  w.stop();
+  EXPECT_LT(steady_clock::now() - stopping, std::chrono::seconds(30));
+  EXPECT_EQ(done.count(), 2u);
+  for (const test_command& c : commands) EXPECT_EQ(c.result, outcome::committed);
+}
+
+TEST_F(WriterLinger, AnIdleWriterCommitsALazyCommandAtOnce) {
+  writer_options options;
+  options.lazy_linger_us = 60'000'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, true);  // no commit yet: nothing to linger after
+  const auto submitted = steady_clock::now();
+  ASSERT_TRUE(done.wait_for(1));
+  EXPECT_LT(steady_clock::now() - submitted, std::chrono::seconds(30));
+  w.stop();
+  EXPECT_EQ(w.stats().lingers, 0u);
+}
+
+TEST_F(WriterLinger, ZeroTurnsItOff) {
+  writer w(store, {});
+  w.start();
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(1));
+  submit_one(w, true);
+  ASSERT_TRUE(done.wait_for(2));
+  w.stop();
+  EXPECT_EQ(w.stats().lingers, 0u);
+  EXPECT_EQ(w.stats().commits, 2u);
+}
+
+}  // namespace
+}  // namespace warrant::storage
