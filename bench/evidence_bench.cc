@@ -261,17 +261,7 @@ void BM_decision_group_encode(benchmark::State& state) {
   if (!parse_evaluate_request(seed_body, *p, req, err)) std::abort();
   decision_result r;
   decide(*p, *req.action, facts, req.context, r);
-  decision_item_view d;
-  d.outcome = r.outcome;
-  d.tier = r.tier;
-  d.required_tier = r.required_tier;
-  d.claims = r.claims;
-  d.actor = req.actor;
-  d.action = req.action->name;
-  d.actor_id = req.actor_id;
-  d.why_json = r.why_json;
-  d.reasons = r.reasons.data();
-  d.reason_count = r.reason_count;
+  const decision_item_view d = decision_item_of(req, r);
   std::string payload;
   for (auto _ : state) {
     decision_group_writer w(payload, facts.as_of_ms, p->version());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "engine/common/json_out.h"
 #include "engine/audit/audit.h"
 #include "engine/common/ids.h"
 #include "engine/guard/access.h"
@@ -98,28 +99,6 @@ std::int64_t live_activity(const tenancy_index& idx, const agent_record& a) {
 }
 
 // ---- rendering ----------------------------------------------------------------------------
-
-void put_time_or_null(net::byte_buffer& out, std::int64_t ms) {
-  if (ms == 0) {
-    out.append("null");
-    return;
-  }
-  std::string t;
-  t.push_back('"');
-  append_time_ms(t, ms);
-  t.push_back('"');
-  out.append(t);
-}
-
-void put_string_or_null(net::byte_buffer& out, std::string_view s) {
-  if (s.empty()) {
-    out.append("null");
-  } else {
-    net::append_json_string(out, s);
-  }
-}
-
-void put_number(net::byte_buffer& out, std::uint64_t v) { out.append(fmt::format("{}", v)); }
 
 void render_created(net::byte_buffer& out, const agent_record& a, agent_state effective, std::string_view secret) {
   out.append(R"({"agent":)");

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/common/json_out.h"
 #include "engine/common/ids.h"
 #include "engine/evidence/evidence_routes.h"
 #include "engine/evidence/list_page.h"
@@ -51,11 +52,6 @@ bool parse_audit_filter(std::string_view query, audit_filter& f, net::http_respo
          parse_text_filter(query, "actor_id", f.actor_id, res) &&
          evidence::parse_time_param(query, "since", f.since_ms, res) &&
          evidence::parse_time_param(query, "until", f.until_ms, res);
-}
-
-void put_string_or_null(net::byte_buffer& out, std::string_view s) {
-  if (s.empty()) return out.append("null");
-  net::append_json_string(out, s);
 }
 
 void list_audit(storage::lmdb_store& store, request_context& ctx, const principal& who) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/common/json_out.h"
 #include "engine/common/ids.h"
 #include "engine/evidence/event.h"
 #include "storage/record.h"
@@ -46,15 +47,6 @@ std::optional<std::int64_t> as_i64(std::string_view v) {
   const auto n = field_reader::as_u64(v);
   if (!n) return std::nullopt;
   return static_cast<std::int64_t>(*n);
-}
-
-void put_time_or_null(net::byte_buffer& out, std::int64_t ms) {
-  if (ms == 0) return out.append("null");
-  std::string t;
-  append_time_ms(t, ms);
-  out.push_back('"');
-  out.append(t);
-  out.push_back('"');
 }
 
 }  // namespace

@@ -361,4 +361,19 @@ std::string decision_key(std::string_view workspace_id, std::string_view id) {
   return key;
 }
 
+decision_item_view decision_item_of(const evaluate_request& req, const decision_result& r) {
+  decision_item_view d;
+  d.outcome = r.outcome;
+  d.tier = r.tier;
+  d.required_tier = r.required_tier;
+  d.claims = r.claims;
+  d.actor = req.actor;
+  d.action = req.action->name;
+  d.actor_id = req.actor_id;
+  d.why_json = r.why_json;
+  d.reasons = r.reasons.data();
+  d.reason_count = r.reason_count;
+  return d;
+}
+
 }  // namespace warrant::engine::evidence

@@ -64,6 +64,9 @@ struct decision_item_view {
   std::size_t reason_count = 0;
 };
 
+// The logged view of `r`, the decision on `req` (views into both: they must outlive it).
+decision_item_view decision_item_of(const evaluate_request& req, const decision_result& r);
+
 // Builds one group's payload into `out` (cleared first; its capacity is kept): the header,
 // then `add` or `skip` once per item in order (`skip`: an index with no decision, a bulk item
 // that was refused). Each item is measured first and written in one go.

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "engine/common/json_out.h"
 #include "engine/common/ids.h"
 #include "engine/common/json.h"
 #include "engine/evidence/create_record_cmd.h"
@@ -163,12 +164,6 @@ void put_time_or_null(net::byte_buffer& out, bool present, std::int64_t ms) {
   out.push_back('"');
   out.append(t);
   out.push_back('"');
-}
-
-void put_number(net::byte_buffer& out, std::uint64_t v) {
-  char buf[24];
-  auto end = fmt::format_to(buf, "{}", v);
-  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 // GET /v1/history/{userExternalId}: from the index alone. An entity nobody has reported is

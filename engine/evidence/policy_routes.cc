@@ -84,20 +84,6 @@ class actor_memo {
   std::array<std::uint32_t, slots> _item{};
 };
 
-decision_item_view item_of(const evaluate_request& req, const decision_result& r) {
-  decision_item_view d;
-  d.outcome = r.outcome;
-  d.tier = r.tier;
-  d.required_tier = r.required_tier;
-  d.claims = r.claims;
-  d.actor = req.actor;
-  d.action = req.action->name;
-  d.actor_id = req.actor_id;
-  d.why_json = r.why_json;
-  d.reasons = r.reasons.data();
-  d.reason_count = r.reason_count;
-  return d;
-}
 
 // Per-shard-thread scratch of the evaluate and bulk routes, grown once and reused (no
 // allocation in steady state).
@@ -127,7 +113,7 @@ void evaluate(policy_api& api, request_context& ctx, const principal& who) {
   decision_result r;
   decide_one(api, p, who, req, now_ms, r);
   char id[uuid_text_bytes];
-  api.decisions.append_one(shard, who.workspace_id(), now_ms, p.version(), item_of(req, r), id);
+  api.decisions.append_one(shard, who.workspace_id(), now_ms, p.version(), decision_item_of(req, r), id);
   const std::string_view id_view(id, uuid_text_bytes);
   evaluation_response resp{&r, id_view, req.actor, req.actor_id, p.version(), now_ms, debug_requested(ctx.req.query)};
   net::byte_buffer& body = ctx.res.body();
@@ -183,7 +169,7 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
     const std::uint32_t earlier = s.actors.find_or_add(item.request.actor_id, static_cast<std::uint32_t>(i), s.items);
     decide_one(api, p, who, item.request, now_ms, r, earlier == actor_memo::none ? nullptr : &s.decisions[earlier].facts);
     ++summary.by_decision[static_cast<std::size_t>(r.outcome)];
-    group.add(item_of(item.request, r));
+    group.add(decision_item_of(item.request, r));
   }
   if (evaluated > 0) {
     api.decisions.append(shard, who.workspace_id(), std::string_view(group_id, uuid_text_bytes), s.group, evaluated);

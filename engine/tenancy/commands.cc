@@ -5,6 +5,7 @@
 #include <future>
 #include <stdexcept>
 
+#include "engine/common/json_out.h"
 #include "engine/common/ids.h"
 #include "storage/record.h"
 
@@ -16,24 +17,6 @@ using storage::record_type;
 using storage::table;
 
 namespace {
-
-void put_number(net::byte_buffer& out, std::uint64_t v) {
-  char buf[24];
-  auto end = fmt::format_to(buf, "{}", v);
-  out.append(buf, static_cast<std::size_t>(end - buf));
-}
-
-void put_time_or_null(net::byte_buffer& out, std::int64_t ms) {
-  if (ms == 0) {
-    out.append("null");
-    return;
-  }
-  out.push_back('"');
-  std::string t;
-  append_time_ms(t, ms);
-  out.append(t);
-  out.push_back('"');
-}
 
 template <typename T, typename Decode>
 std::optional<T> load(storage::write_txn& txn, table t, std::string_view key, record_type type, Decode decode) {

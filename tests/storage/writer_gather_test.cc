@@ -53,25 +53,35 @@ TEST_F(WriterGather, EndsAtItsBoundWhenTheProducersDoNotComeBack) {
 // to a quarter of the first commit (1 s: long enough for a descheduled test thread on a loaded
 // machine), is woken by the 4th submit and commits all four as one batch. The second commit
 // is instant, so the test does not wait out a second bound.
+//
+// On a loaded machine the test thread may submit all four before the writer thread, fresh
+// from completing the first batch, reaches its wait: then there is nothing to wait for (no
+// gather, no refill) and the property is not observable. Such a run is repeated (at most 3
+// times); every run must still commit two batches of four.
 TEST_F(WriterGather, TheSubmitThatRefillsTheQueueEndsTheWait) {
-  store.set_commit_delay(milliseconds(4000));
-  writer_options options;
-  options.batch_gather_us_max = 60'000'000;  // the quarter-commit (1 s) bounds it
-  writer w(store, options);
-  submit_new(w, 4);
-  w.start();
-  ASSERT_TRUE(done.wait_for(4));
-  store.set_commit_delay(milliseconds(0));
-  submit_new(w, 4);
-  ASSERT_TRUE(done.wait_for(8));
-  w.stop();
-  const writer_stats s = w.stats();
-  EXPECT_EQ(s.commits, 2u);
-  EXPECT_EQ(s.batch_sizes[bucket_index(4)], 2u);
-  // The wait after the first batch ended refilled; after the second (nobody comes) there is
-  // at most a wait of a quarter of an instant commit, ended at its bound or at stop().
-  EXPECT_GE(s.gathers, 1u);
-  EXPECT_EQ(s.gather_refills, 1u);
+  bool observed = false;
+  for (std::uint64_t attempt = 0; attempt < 3 && !observed; ++attempt) {
+    const std::uint64_t base = attempt * 8;  // completions of the earlier attempts
+    store.set_commit_delay(milliseconds(4000));
+    writer_options options;
+    options.batch_gather_us_max = 60'000'000;  // the quarter-commit (1 s) bounds it
+    writer w(store, options);
+    submit_new(w, 4);
+    w.start();
+    ASSERT_TRUE(done.wait_for(base + 4));
+    store.set_commit_delay(milliseconds(0));
+    submit_new(w, 4);
+    ASSERT_TRUE(done.wait_for(base + 8));
+    w.stop();
+    const writer_stats s = w.stats();
+    EXPECT_EQ(s.commits, 2u);
+    EXPECT_EQ(s.batch_sizes[bucket_index(4)], 2u);
+    // At most the one wait after the first batch can end in a refill; after the second
+    // (nobody comes) there is at most a wait of a quarter of an instant commit.
+    EXPECT_LE(s.gather_refills, 1u);
+    observed = s.gather_refills == 1 && s.gathers >= 1;
+  }
+  EXPECT_TRUE(observed) << "in 3 runs the writer never waited for the refill";
 }
 
 TEST_F(WriterGather, StopEndsAWaitAndCompletesEverything) {
