@@ -150,14 +150,18 @@ TEST(DecisionGroup, ReusedStringsAreClearedAndMalformedPayloadsRefused) {
   newer.push_back('z');
   EXPECT_TRUE(decode_decision_group(newer, 0, h, d));
 
-  // An item whose whyRec is not a JSON string literal is refused (it is rendered raw).
-  decision_item_view bad = item(reasons, "x");
-  bad.why_json = "x";
+  // An item whose whyRec is not a JSON string literal is refused (it is rendered raw). The
+  // writer asserts that it never writes one, so the stored literal is damaged afterwards, in
+  // place (same length: the field lengths stay right).
+  decision_item_view good = item(reasons, "x");
   std::string p2;
   {
     decision_group_writer w(p2, 5, "v");
-    w.add(bad);
+    w.add(good);
   }
+  const std::size_t at = p2.find(good.why_json);
+  ASSERT_NE(at, std::string::npos);
+  p2[at] = 'x';  // no opening quote
   EXPECT_FALSE(decode_decision_group(p2, 0, h, d));
 }
 
