@@ -517,11 +517,7 @@ void render_agent(net::byte_buffer& out, const agent_record& a, agent_state effe
   out.append(R"(],"requireIdempotency":)");
   out.append(a.require_idempotency ? "true" : "false");
   out.append(R"(,"rateLimitPerMinute":)");
-  if (a.requests_per_minute == 0) {
-    out.append("null");
-  } else {
-    put_number(out, a.requests_per_minute);
-  }
+  put_number_or_null(out, a.requests_per_minute);
   out.append(R"(,"owner":)");
   put_string_or_null(out, a.owner);
   out.append(R"(,"model_version":)");

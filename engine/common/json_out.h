@@ -22,6 +22,12 @@ inline void put_number(net::byte_buffer& out, std::uint64_t v) {
   out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
+// `v`, or null when 0 ("none", e.g. a limit that is not set).
+inline void put_number_or_null(net::byte_buffer& out, std::uint64_t v) {
+  if (v == 0) return out.append("null");
+  put_number(out, v);
+}
+
 // `s` as a JSON string, or null when empty.
 inline void put_string_or_null(net::byte_buffer& out, std::string_view s) {
   if (s.empty()) return out.append("null");

@@ -279,11 +279,7 @@ void render_key(net::byte_buffer& out, const api_key_record& k, std::string_view
     net::append_json_string(out, name);
   });
   out.append(R"(],"requests_per_minute":)");
-  if (k.requests_per_minute == 0) {
-    out.append("null");
-  } else {
-    put_number(out, k.requests_per_minute);
-  }
+  put_number_or_null(out, k.requests_per_minute);
   out.append(R"(,"created_at":)");
   put_time_or_null(out, k.created_at_ms);
   out.append(R"(,"expires_at":)");

@@ -20,21 +20,11 @@
 #include "engine/agents/model.h"
 #include "net/http_response.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/json_refusal.h"
 
 namespace {
 
 using namespace warrant::engine;
-
-void check_refusal(const json_error& err) {
-  FUZZ_CHECK(err.status >= 400 && err.status < 500);
-  FUZZ_CHECK(!err.code.empty());
-  FUZZ_CHECK(!err.message.empty());
-  warrant::net::byte_buffer body;
-  warrant::net::append_json_string(body, err.message);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  FUZZ_CHECK(parser.parse(std::string(body.view())).get(doc) == simdjson::SUCCESS);
-}
 
 bool same_agent(const agent_record& a, const agent_record& b) {
   return a.id == b.id && a.workspace_id == b.workspace_id && a.name == b.name && a.type == b.type &&
@@ -51,7 +41,7 @@ bool same_agent(const agent_record& a, const agent_record& b) {
 void fuzz_agent_body(std::string_view body) {
   agent_body b;
   json_error err;
-  if (!parse_agent_body(body, b, err)) return check_refusal(err);
+  if (!parse_agent_body(body, b, err)) return check_json_refusal(err);
   FUZZ_CHECK(b.name && !b.name->empty() && b.name->size() <= agent_text_bytes_max);
   if (b.endpoint) FUZZ_CHECK(b.endpoint->size() <= agent_endpoint_bytes_max);
   if (b.rate_limit) FUZZ_CHECK(*b.rate_limit >= 1);
@@ -90,7 +80,7 @@ void fuzz_agent_body(std::string_view body) {
 void fuzz_spawn_policy_body(std::string_view body) {
   spawn_policy p;
   json_error err;
-  if (!parse_spawn_policy_body(body, p, err)) return check_refusal(err);
+  if (!parse_spawn_policy_body(body, p, err)) return check_json_refusal(err);
   FUZZ_CHECK(p.max_depth <= spawn_depth_max && p.approval_depth <= spawn_depth_max);
   FUZZ_CHECK(p.max_children <= spawn_children_max);
   p.workspace_id = "ws";

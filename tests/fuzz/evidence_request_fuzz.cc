@@ -22,6 +22,7 @@
 #include "engine/evidence/query.h"
 #include "net/http_response.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/json_refusal.h"
 
 namespace {
 
@@ -30,23 +31,10 @@ using warrant::engine::json_error;
 
 constexpr std::int64_t now_ms = 1'790'000'000'000;  // a fixed receipt time: runs repeat
 
-// A refusal is a 4xx with a code and a message, and its JSON answer parses (a message that
-// quotes part of the input must not break it).
-void check_refusal(const json_error& err) {
-  FUZZ_CHECK(err.status >= 400 && err.status < 500);
-  FUZZ_CHECK(!err.code.empty());
-  FUZZ_CHECK(!err.message.empty());
-  warrant::net::byte_buffer body;
-  warrant::net::append_json_string(body, err.message);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  FUZZ_CHECK(parser.parse(std::string(body.view())).get(doc) == simdjson::SUCCESS);
-}
-
 void fuzz_event(std::string_view body) {
   event_request req;
   json_error err;
-  if (!parse_event_request(body, now_ms, req, err)) return check_refusal(err);
+  if (!parse_event_request(body, now_ms, req, err)) return check_json_refusal(err);
   FUZZ_CHECK(!req.user_external_id.empty());
   event_record e;
   e.id = "0190a0b0-c0d0-7e00-8f00-000000000001";
@@ -67,7 +55,7 @@ void fuzz_event(std::string_view body) {
 void fuzz_claim(std::string_view body) {
   claim_request req;
   json_error err;
-  if (!parse_claim_request(body, req, err)) return check_refusal(err);
+  if (!parse_claim_request(body, req, err)) return check_json_refusal(err);
   FUZZ_CHECK(!req.user_external_id.empty());
   FUZZ_CHECK(req.reference.size() <= 128);
   claim_record c;
@@ -90,7 +78,7 @@ void fuzz_claim_action(std::string_view body, std::uint8_t selector) {
   const claim_action action = static_cast<claim_action>(selector % 4);
   std::string reason;
   json_error err;
-  if (!parse_claim_action_body(body, action, reason, err)) return check_refusal(err);
+  if (!parse_claim_action_body(body, action, reason, err)) return check_json_refusal(err);
   FUZZ_CHECK(reason.size() <= 500);
   if (action != claim_action::dispute) FUZZ_CHECK(reason.empty());
 }
