@@ -9,6 +9,7 @@
 #include "engine/agents/commands.h"
 #include "engine/common/ids.h"
 #include "engine/common/json.h"
+#include "engine/evidence/evidence_routes.h"
 #include "engine/evidence/query.h"
 #include "engine/idempotency/canonical_json.h"
 #include "engine/idempotency/key.h"
@@ -102,15 +103,11 @@ bool admit_idempotent(idempotency::service& svc, request_context& ctx, const pri
   idempotency::parsed_key client_key;
   const idempotency::key_presence presence = idempotency::read_key(ctx.req, client_key);
   if (presence == idempotency::key_presence::invalid) return idempotency::answer_invalid_key(ctx.res), false;
-  if (presence == idempotency::key_presence::absent && who.agent != nullptr && who.agent->rec.require_idempotency) {
-    ctx.res.set_error(400, "AGENT_IDEMPOTENCY_REQUIRED", "this agent's key must send an Idempotency-Key on writes",
-                      "add an Idempotency-Key header (1-255 printable ASCII characters)");
-    return false;
-  }
+  if (!evidence::admit_agent_write(who, presence == idempotency::key_presence::valid, ctx.res)) return false;
   std::string canonical;
   const idempotency::canonical_result c = idempotency::canonicalize(ctx.req.body, canonical);
   if (!c.ok()) {
-    ctx.res.set_error(400, "INVALID_JSON", fmt::format("malformed JSON: {}", idempotency::canonical_errc_message(c.error)));
+    evidence::answer_canonical_error(c.offset, idempotency::canonical_errc_message(c.error), ctx.res);
     return false;
   }
   // Spawn's scope is per parent: the same key on two parents is two requests.

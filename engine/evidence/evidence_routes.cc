@@ -217,14 +217,17 @@ void get_history(evidence_api& api, request_context& ctx, const principal& who) 
 
 }  // namespace
 
+bool admit_agent_write(const principal& who, bool has_idempotency_key, net::http_response& res) {
+  if (who.agent == nullptr || !who.agent->rec.require_idempotency || has_idempotency_key) return true;
+  res.set_error(400, "AGENT_IDEMPOTENCY_REQUIRED", "this agent's key must send an Idempotency-Key on every write",
+                "add an Idempotency-Key header (1-255 printable ASCII characters)");
+  return false;
+}
+
 bool admit_agent_event(const principal& who, bool has_idempotency_key, event_type_id type, net::http_response& res) {
+  if (!admit_agent_write(who, has_idempotency_key, res)) return false;
   if (who.agent == nullptr) return true;
   const agent_record& a = who.agent->rec;
-  if (a.require_idempotency && !has_idempotency_key) {
-    res.set_error(400, "AGENT_IDEMPOTENCY_REQUIRED", "this agent's key must send an Idempotency-Key on every event",
-                  "add an Idempotency-Key header (1-255 printable ASCII characters)");
-    return false;
-  }
   // AI agents always have a non-empty allowlist; a service account without one may send any type.
   if (a.allowed_event_types != 0 && (a.allowed_event_types & (std::uint64_t{1} << static_cast<unsigned>(type))) == 0) {
     res.set_error(403, "EVENT_TYPE_NOT_ALLOWED",

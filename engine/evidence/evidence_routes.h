@@ -53,6 +53,9 @@ void register_claim_routes(net::router& routes, guard& g, evidence_api& api);
 // the agent's allowlist (an empty allowlist, possible only for service accounts, allows all).
 // Workspace keys always pass. True: go on.
 bool admit_agent_event(const principal& who, bool has_idempotency_key, event_type_id type, net::http_response& res);
+// The idempotency half of it, for every agent write (events, agent creation, spawn): an agent
+// key with requireIdempotency and no Idempotency-Key → 400 AGENT_IDEMPOTENCY_REQUIRED. True: go on.
+bool admit_agent_write(const principal& who, bool has_idempotency_key, net::http_response& res);
 
 // Shared by the event and claim handlers. ------------------------------------------------
 
