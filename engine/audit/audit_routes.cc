@@ -8,6 +8,7 @@
 
 #include "engine/common/json_out.h"
 #include "engine/common/ids.h"
+#include "engine/common/json.h"
 #include "engine/evidence/evidence_routes.h"
 #include "engine/evidence/list_page.h"
 #include "engine/evidence/query.h"
@@ -17,8 +18,8 @@ namespace {
 
 using net::request_context;
 
-// Longest accepted filter value (spec/common.md "Limits": identifier strings 255 bytes).
-constexpr std::size_t filter_bytes_max = 255;
+// Longest accepted filter value: an identifier (spec/common.md "Limits").
+constexpr std::size_t filter_bytes_max = identifier_bytes_max;
 
 struct audit_filter {
   std::optional<std::string> target_id;
