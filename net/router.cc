@@ -100,6 +100,11 @@ const route& router::add(http_method method, std::string_view pattern, route_han
   return *_routes.back();
 }
 
+void router::allow_pipelining(const route& r) {
+  if (r.id >= _routes.size() || _routes[r.id].get() != &r) throw std::invalid_argument("router: not one of this router's routes");
+  _routes[r.id]->pipelines = true;
+}
+
 route_match router::match(http_method method, std::string_view path) const {
   route_match m;
   std::array<std::string_view, route_segments_max> segs;

@@ -44,6 +44,11 @@ struct route {
   std::string pattern;  // as registered, used as the metrics label
   route_handler handler;
   std::uint32_t id;     // dense index, for per-route metrics
+  // A connection may go on handling its later pipelined requests to this route while earlier
+  // ones (to routes that also allow it) wait for their deferred answers (net/shard.h,
+  // "Pipelined writes"). Only for routes whose requests do not read what an earlier request of
+  // the same pipeline may still be writing: appends ordered by the storage writer.
+  bool pipelines = false;
 };
 
 enum class match_status : std::uint8_t { found, not_found, method_not_allowed };
@@ -67,6 +72,9 @@ class router {
   const route& add(http_method method, std::string_view pattern, route_handler handler);
 
   route_match match(http_method method, std::string_view path) const;
+
+  // Marks a registered route as `pipelines` (start-up only, before the shards run).
+  void allow_pipelining(const route& r);
 
   const std::vector<std::unique_ptr<route>>& routes() const { return _routes; }
 

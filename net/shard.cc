@@ -72,6 +72,10 @@ shard::shard(std::size_t index, const shard_config& config, const router& routes
       config.recv_buffer_count > 32768) {
     throw std::invalid_argument("recv buffer count must be a power of two up to 32768");
   }
+  if (config.pipeline_depth_max == 0 || (config.pipeline_depth_max & (config.pipeline_depth_max - 1)) != 0 ||
+      config.pipeline_depth_max > 1024) {
+    throw std::invalid_argument("pipeline depth must be a power of two up to 1024");
+  }
   _free_slots.reserve(config.connections_max);
   for (std::size_t i = config.connections_max; i-- > 0;) {
     _conns[i].slot = static_cast<std::uint32_t>(i);
@@ -379,8 +383,10 @@ void shard::on_accept(const io_uring_cqe& cqe) {
       c.state = conn_state::open;
       c.ops = 0;
       c.recv_armed = c.recv_paused = c.send_inflight = c.in_flush_list = false;
-      c.close_after_send = c.peer_closed = c.deferred = c.continue_sent = false;
+      c.close_after_send = c.peer_closed = c.input_blocked = c.continue_sent = false;
       c.requests_served = 0;
+      c.next_seq = c.answered_seq = 0;
+      c.deferred = c.blocking = 0;
       c.parser.reset();
       c.in.clear();
       c.sending.clear();
@@ -434,7 +440,7 @@ void shard::on_recv(connection& c, const io_uring_cqe& cqe) {
 }
 
 void shard::process_bytes(connection& c, const char* data, std::size_t len) {
-  if (c.in.empty() && !c.deferred) {
+  if (c.in.empty() && c.next_seq == c.answered_seq) {
     // Fast path: parse straight out of the kernel's buffer; keep only an unfinished tail.
     const std::size_t used = process_input(c, {data, len});
     if (used < len && c.state == conn_state::open && !c.close_after_send) c.in.append(data + used, len - used);
@@ -455,7 +461,7 @@ void shard::process_bytes(connection& c, const char* data, std::size_t len) {
 }
 
 void shard::resume_input(connection& c) {
-  if (c.state != conn_state::open || c.deferred) return;
+  if (c.state != conn_state::open || c.input_blocked) return;
   const std::size_t used = process_input(c, c.in.view());
   if (c.state != conn_state::open) return;
   if (c.close_after_send) {
@@ -471,14 +477,17 @@ void shard::resume_input(connection& c) {
 
 std::size_t shard::process_input(connection& c, std::string_view data) {
   std::size_t offset = 0;
-  while (offset < data.size() && !c.deferred && !c.close_after_send && c.state == conn_state::open &&
+  while (offset < data.size() && !c.input_blocked && !c.close_after_send && c.state == conn_state::open &&
          c.pending.size() < _config.output_pause_bytes) {
     // `_request` is shared by the shard's connections: it describes this connection's
     // request only when this very call completed the header block.
     const bool headers_were_done = c.parser.headers_done();
     const parse_result r = c.parser.parse(data.substr(offset), _request);
     if (r.status == parse_status::need_more) {
-      if (!headers_were_done && c.parser.headers_done() && _request.expect_continue && !c.continue_sent) {
+      // Not while earlier answers are outstanding: the interim line would overtake them (the
+      // client then sends its body after its own wait, RFC 9110 §10.1.1).
+      if (!headers_were_done && c.parser.headers_done() && _request.expect_continue && !c.continue_sent &&
+          c.next_seq == c.answered_seq) {
         c.continue_sent = true;
         c.pending.append(http_continue_line);
         queue_flush(c);
@@ -489,30 +498,49 @@ std::size_t shard::process_input(connection& c, std::string_view data) {
       answer_parse_error(c, r.error);
       return data.size();
     }
-    offset += r.consumed;
+    const route_match m = _router.match(_request.method, _request.path);
     c.parser.reset();
+    if (!may_handle_now(c, m)) {
+      // Leave the request's bytes where they are: they are parsed again once the deferred
+      // requests before it are answered (complete() clears input_blocked).
+      c.input_blocked = true;
+      break;
+    }
+    offset += r.consumed;
     c.continue_sent = false;
     _more_input = offset < data.size();
-    handle_request(c, _request);
+    handle_request(c, _request, m);
   }
   return offset;
 }
 
+bool shard::may_handle_now(const connection& c, const route_match& m) const {
+  if (c.deferred == 0) return true;  // nothing unanswered (answers after a deferral are released with it)
+  return c.blocking == 0 && m.status == match_status::found && m.matched->pipelines &&
+         c.next_seq - c.answered_seq < _config.pipeline_depth_max;
+}
+
 // ---- requests and responses ---------------------------------------------------------------
 
-void shard::handle_request(connection& c, const http_request& req) {
+void shard::handle_request(connection& c, const http_request& req, const route_match& m) {
   const std::int64_t start_ns = _now_ns;
+  const std::uint32_t seq = c.next_seq++;
   _response.reset();
-  const route_match m = _router.match(req.method, req.path);
   auto route_id = static_cast<std::uint32_t>(_router.routes().size());  // "unmatched"
   switch (m.status) {
     case match_status::found: {
       route_id = m.matched->id;
-      request_context ctx{req, m.params, _response, *this, c.slot, c.generation};
+      request_context ctx{req, m.params, _response, *this, c.slot, c.generation, seq};
       m.matched->handler(ctx);
       if (ctx.deferred) {
-        c.deferred = true;
-        c.framing = {route_id, start_ns, req.version_minor, req.keep_alive, req.method == http_method::head};
+        if (!c.held) c.held = std::make_unique<held_answer[]>(_config.pipeline_depth_max);
+        held_answer& h = c.held_at(seq, _config.pipeline_depth_max);
+        h.framing = {route_id, start_ns, req.version_minor, req.keep_alive, req.method == http_method::head};
+        h.waiting = true;
+        h.blocks = !m.matched->pipelines;
+        h.bytes.clear();
+        ++c.deferred;
+        if (h.blocks) ++c.blocking;
         disarm(c);  // deferred work has its own bound (the writer's); no connection timer meanwhile
         return;
       }
@@ -528,22 +556,30 @@ void shard::handle_request(connection& c, const http_request& req) {
       _response.set_error(404, "NOT_FOUND", "no such route", "see docs/api-common.md for the routes");
       break;
   }
-  finish_response(c, route_id, start_ns,
+  finish_response(c, seq, route_id, start_ns,
                   {req.version_minor, req.keep_alive, req.method == http_method::head, _date_line});
 }
 
 bool shard::complete(deferred_response d, http_response& res) {
   connection* c = lookup(d.slot, d.generation);
-  if (c == nullptr || c->state != conn_state::open || !c->deferred) return false;
-  c->deferred = false;
-  const deferred_framing f = c->framing;
+  if (c == nullptr || c->state != conn_state::open || c->deferred == 0) return false;
+  // Only a handled, unanswered request that is still waiting (a token is answered once).
+  if (d.seq - c->answered_seq >= c->next_seq - c->answered_seq) return false;
+  held_answer& h = c->held_at(d.seq, _config.pipeline_depth_max);
+  if (!h.waiting) return false;
   if (&res != &_response) {
     // finish_response serialises _response; callers normally pass scratch_response().
     assert(false && "complete() expects scratch_response()");
     return false;
   }
-  _more_input = !c->in.empty();  // bytes after the deferred request
-  finish_response(*c, f.route_id, f.start_ns, {f.version_minor, f.keep_alive, f.head_request, _date_line});
+  h.waiting = false;
+  --c->deferred;
+  if (h.blocks) --c->blocking;
+  const deferred_framing f = h.framing;
+  // Input after the deferred request: bytes not yet handled, or requests handled behind it.
+  _more_input = !c->in.empty() || c->next_seq - d.seq > 1;
+  finish_response(*c, d.seq, f.route_id, f.start_ns, {f.version_minor, f.keep_alive, f.head_request, _date_line});
+  c->input_blocked = false;
   resume_input(*c);
   update_timer(*c);
   return true;
@@ -554,22 +590,46 @@ void shard::answer_parse_error(connection& c, http_errc e) {
   _metrics.parse_errors.add();
   _response.reset();
   _response.set_error(info.status, info.code, info.message);
-  finish_response(c, static_cast<std::uint32_t>(_router.routes().size()), _now_ns, {1, false, false, _date_line});
+  finish_response(c, c.next_seq++, static_cast<std::uint32_t>(_router.routes().size()), _now_ns,
+                  {1, false, false, _date_line});
 }
 
-void shard::finish_response(connection& c, std::uint32_t route_id, std::int64_t start_ns,
+void shard::finish_response(connection& c, std::uint32_t seq, std::uint32_t route_id, std::int64_t start_ns,
                             const response_framing& framing_in) {
   response_framing framing = framing_in;
   // A half-closed peer still gets an answer to every request it sent before its FIN; the
   // last of them says close (after_send_drained closes once nothing more can be answered).
   framing.keep_alive = framing.keep_alive && !_response.close_requested() && !_stopping &&
                        !(c.peer_closed && !_more_input);
-  write_response(c.pending, _response, framing);
+  // In order: straight into the send queue. Otherwise into the request's place in the ring,
+  // until the answers before it are out.
+  const bool in_order = seq == c.answered_seq;
+  if (in_order) {
+    write_response(c.pending, _response, framing);
+  } else {
+    held_answer& h = c.held_at(seq, _config.pipeline_depth_max);
+    h.waiting = h.blocks = false;
+    h.bytes.clear();
+    write_response(h.bytes, _response, framing);
+  }
   ++c.requests_served;
   const std::int64_t end_ns = monotonic_ns();
   _metrics.record(route_id, _response.status(), static_cast<std::uint64_t>(end_ns - start_ns) / 1000);
-  if (!framing.keep_alive) c.close_after_send = true;
+  if (!framing.keep_alive) c.close_after_send = true;  // no request after this one is handled
+  if (!in_order) return;
+  ++c.answered_seq;
+  release_answers_in_order(c);
   queue_flush(c);
+}
+
+void shard::release_answers_in_order(connection& c) {
+  while (c.answered_seq != c.next_seq) {
+    held_answer& h = c.held_at(c.answered_seq, _config.pipeline_depth_max);
+    if (h.waiting) return;
+    c.pending.append(h.bytes.view());
+    h.bytes.clear();
+    ++c.answered_seq;
+  }
 }
 
 void shard::queue_flush(connection& c) {
@@ -616,7 +676,7 @@ void shard::after_send_drained(connection& c) {
     return;
   }
   // Requests held back while output was over its bound.
-  if (!c.in.empty() && !c.deferred) resume_input(c);
+  if (!c.in.empty()) resume_input(c);
   if (c.state == conn_state::open) {
     if (!c.pending.empty()) {
       flush(c);
@@ -669,7 +729,8 @@ void shard::expire_timers() {
                                                        : "request headers not received in time");
         c.in.clear();
         c.parser.reset();
-        finish_response(c, static_cast<std::uint32_t>(_router.routes().size()), _now_ns,
+        // No timer runs while answers are outstanding, so this one is in order.
+        finish_response(c, c.next_seq++, static_cast<std::uint32_t>(_router.routes().size()), _now_ns,
                         {1, false, false, _date_line});
       } else {
         close_connection(c);
@@ -712,7 +773,8 @@ void shard::release_slot(connection& c) {
   ::close(c.fd);
   c.fd = -1;
   c.state = conn_state::free;
-  c.deferred = false;
+  c.deferred = c.blocking = 0;
+  c.input_blocked = false;
   // Keep buffers of modest size for the next connection; give back large ones.
   constexpr std::size_t keep_bytes = 64 * 1024;
   for (byte_buffer* b : {&c.in, &c.sending, &c.pending}) {

@@ -10,6 +10,17 @@
 // shard only through `post` (or `enqueue` + `wake`): a bounded lock-free queue plus an eventfd
 // wake-up, written only when a "wake pending" flag flips false -> true. That is how the
 // storage writer completes deferred requests.
+//
+// Pipelined writes. A handler may defer its answer (request_context::defer). Answers always
+// leave in request order. By default a deferred request stops its connection's input until it
+// is answered, so an HTTP/1.1 client that pipelines writes would get one durable write per
+// commit round trip. A route marked `pipelines` (router.h: appends such as POST /v1/events)
+// lets the connection go on: while every deferred request before it is of such a route, its
+// next request to such a route is handled at once, up to `pipeline_depth_max` unanswered
+// requests; answers that are ready early wait in the connection's ring until those before them
+// are done. The storage writer applies commands in submission order, so the writes' effects
+// keep the pipeline's order, and a batch commits many of one connection's writes together.
+// Any other request (a read, say) waits, as before, until every answer before it is sent.
 #pragma once
 
 #include <liburing.h>
@@ -56,6 +67,9 @@ struct shard_config {
   std::size_t recv_buffer_bytes = 8192;
   std::size_t task_queue_capacity = 16384;
   std::size_t output_pause_bytes = 1 << 20;  // stop reading requests while this much is unsent
+  // Requests of one connection handled but not yet answered in order, at most (a power of
+  // two; see "Pipelined writes" above). 1: a deferred request stops its connection's input.
+  std::uint32_t pipeline_depth_max = 32;
   int pin_cpu = -1;                       // >= 0: pin the thread to this CPU
   shard_turn_hook turn_end;               // optional
 };
@@ -64,6 +78,7 @@ struct shard_config {
 struct deferred_response {
   std::uint32_t slot = 0;
   std::uint32_t generation = 0;
+  std::uint32_t seq = 0;  // the request's number on its connection
 };
 
 // What a handler sees. Views in `req` and `params` are valid only during the handler call;
@@ -75,13 +90,15 @@ struct request_context {
   shard& owner;
   std::uint32_t conn_slot;
   std::uint32_t conn_generation;
+  std::uint32_t conn_seq = 0;
   bool deferred = false;
 
-  // The handler will answer later, on this shard, through shard::complete. Requests behind
-  // this one on the same connection wait (responses stay in order).
+  // The handler will answer later, on this shard, through shard::complete. Answers stay in
+  // request order; requests behind this one on the same connection wait, unless both routes
+  // pipeline (router.h).
   deferred_response defer() {
     deferred = true;
-    return {conn_slot, conn_generation};
+    return {conn_slot, conn_generation, conn_seq};
   }
 };
 
@@ -155,9 +172,12 @@ class shard {
   void process_bytes(connection& c, const char* data, std::size_t len);
   std::size_t process_input(connection& c, std::string_view data);
   void resume_input(connection& c);
-  void handle_request(connection& c, const http_request& req);
+  bool may_handle_now(const connection& c, const route_match& m) const;
+  void handle_request(connection& c, const http_request& req, const route_match& m);
   void answer_parse_error(connection& c, http_errc e);
-  void finish_response(connection& c, std::uint32_t route_id, std::int64_t start_ns, const response_framing& framing);
+  void finish_response(connection& c, std::uint32_t seq, std::uint32_t route_id, std::int64_t start_ns,
+                       const response_framing& framing);
+  void release_answers_in_order(connection& c);
   void queue_flush(connection& c);
   void flush(connection& c);
   void after_send_drained(connection& c);

@@ -80,6 +80,10 @@ void add_options(CLI::App& app, options& o) {
       ->envname("WARRANT_WRITER_BATCH_MAX")->check(CLI::Range(1, 1'000'000))->capture_default_str();
   app.add_option("--writer-batch-us-max", o.engine.writer.batch_apply_us_max, "Time applying one batch, at most")
       ->envname("WARRANT_WRITER_BATCH_US_MAX")->check(CLI::Range(100, 10'000'000))->capture_default_str();
+  app.add_option("--pipeline-depth-max", sc.pipeline_depth_max,
+                 "Pipelined requests of one connection handled ahead of their answers, at most (power of two; 1: none)")
+      ->envname("WARRANT_PIPELINE_DEPTH_MAX")->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}))
+      ->capture_default_str();
   app.add_option("--recv-buffer-bytes", sc.recv_buffer_bytes, "Bytes per receive buffer")
       ->envname("WARRANT_RECV_BUFFER_BYTES")->check(CLI::Range(1024, 1 << 20))->capture_default_str();
   app.add_option("--idempotency-ttl-hours", o.idempotency_ttl_hours,

@@ -264,8 +264,10 @@ void register_event_routes(net::router& routes, guard& g, evidence_api& api) {
     const std::string types = std::string(base) + "/types";
     g.route(routes, net::http_method::get, types,
             [](request_context& ctx, const principal&) { ctx.res.body().append(event_types_json()); });
-    g.route(routes, net::http_method::post, base,
-            [&api](request_context& ctx, const principal& who) { create_event(api, ctx, who); });
+    // Appends, ordered by the writer: a client's pipelined events share its commits (net/shard.h).
+    routes.allow_pipelining(g.route(routes, net::http_method::post, base, [&api](request_context& ctx, const principal& who) {
+      create_event(api, ctx, who);
+    }));
     g.route(routes, net::http_method::get, base,
             [&api](request_context& ctx, const principal& who) { list_events(api, ctx, who); });
   }

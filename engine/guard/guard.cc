@@ -38,17 +38,18 @@ guard::guard(tenancy_index& tenancy, const guard_options& options)
 
 guard::~guard() = default;
 
-void guard::route(net::router& routes, net::http_method method, std::string_view pattern, guarded_handler handler) {
+const net::route& guard::route(net::router& routes, net::http_method method, std::string_view pattern,
+                                guarded_handler handler) {
   const access_rule* rule = find_route_access(method, pattern);
   if (rule == nullptr) {
     throw std::logic_error(fmt::format("{} {} has no rule in the access table (engine/guard/access.cc)",
                                        net::http_method_name(method), pattern));
   }
-  route(routes, method, pattern, *rule, std::move(handler));
+  return route(routes, method, pattern, *rule, std::move(handler));
 }
 
-void guard::route(net::router& routes, net::http_method method, std::string_view pattern, const access_rule& rule,
-                  guarded_handler handler) {
+const net::route& guard::route(net::router& routes, net::http_method method, std::string_view pattern,
+                                const access_rule& rule, guarded_handler handler) {
   if (rule.operator_workspace && rule.roles_any == 0) {
     throw std::logic_error(fmt::format("{} {}: an operator-workspace rule must name its roles",
                                        net::http_method_name(method), pattern));
@@ -58,6 +59,7 @@ void guard::route(net::router& routes, net::http_method method, std::string_view
   const net::route& r = routes.add(method, pattern, [this, e](net::request_context& ctx) { serve(ctx, *e); });
   _routes.push_back(std::move(entry));
   _registered.push_back(&r);
+  return r;
 }
 
 bool guard::guards(const net::route& r) const {

@@ -106,10 +106,10 @@ class guard {
   guard& operator=(const guard&) = delete;
 
   // Start-up: registers a protected route with its rule from the access table.
-  void route(net::router& routes, net::http_method method, std::string_view pattern, guarded_handler handler);
+  const net::route& route(net::router& routes, net::http_method method, std::string_view pattern, guarded_handler handler);
   // Start-up: the same with an explicit rule (test-only route families).
-  void route(net::router& routes, net::http_method method, std::string_view pattern, const access_rule& rule,
-             guarded_handler handler);
+  const net::route& route(net::router& routes, net::http_method method, std::string_view pattern, const access_rule& rule,
+                          guarded_handler handler);
 
   // Whether `r` was registered through this guard (start-up checks and tests).
   bool guards(const net::route& r) const;

@@ -115,6 +115,8 @@ class http_client {
                                        const header_list& headers = {});
   // Sends bytes as they are and reads one answer.
   std::optional<http_response> raw(std::string_view bytes);
+  // Reads the next answer on the connection (after `raw` sent several requests at once).
+  std::optional<http_response> next() { return read_response(); }
 
  private:
   std::optional<http_response> read_response();

@@ -142,6 +142,64 @@ TEST_F(evidence_server, PostEventErrors) {
   EXPECT_EQ(list["events"].items.size(), 1u);
 }
 
+// HTTP/1.1 pipelining: events sent in one write are handled without waiting for each other's
+// commit (net/shard.h, "Pipelined writes"), and still answered in order; a bad event among
+// them gets its 400 in its place; a read behind them waits and sees every event before it.
+TEST_F(evidence_server, PipelinedEventsAreAnsweredInOrderAndAReadBehindThemSeesThem) {
+  const tenant a = make_tenant("a");
+  auto request = [&](std::string_view method, std::string_view target, std::string_view body) {
+    std::string r = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: t\r\nx-api-key: " + a.key + "\r\n";
+    if (!body.empty()) {
+      r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    return r + "\r\n" + std::string(body);
+  };
+  constexpr int count = 40;
+  constexpr int bad = 10;   // an unknown event type
+  constexpr int read = 25;  // GET /v1/events
+  std::string bytes;
+  for (int i = 0; i < count; ++i) {
+    if (i == read) {
+      bytes += request("GET", "/v1/events?limit=500", {});
+    } else {
+      bytes += request("POST", "/v1/events", event_body("p" + std::to_string(i), i == bad ? "gig.flew" : "gig.paid"));
+    }
+  }
+  http_client c(port());
+  std::vector<http_response> answers;
+  auto first = c.raw(bytes);
+  ASSERT_TRUE(first);
+  answers.push_back(*first);
+  while (answers.size() < count) {
+    auto r = c.next();
+    ASSERT_TRUE(r) << "answer " << answers.size();
+    answers.push_back(*r);
+  }
+  std::set<std::string> ids_before_read;
+  for (int i = 0; i < count; ++i) {
+    const http_response& r = answers[static_cast<std::size_t>(i)];
+    if (i == bad) {
+      EXPECT_TRUE(is_error(r, 400, "INVALID_EVENT_TYPE")) << r.body;
+    } else if (i == read) {
+      ASSERT_EQ(r.status, 200) << r.body;
+      std::set<std::string> listed;
+      const json page = body_json(r);
+      for (const json& e : page["events"].items) listed.insert(e["id"].string);
+      EXPECT_EQ(listed, ids_before_read);  // every event before the read, nothing after it
+    } else {
+      ASSERT_EQ(r.status, 201) << i << ": " << r.body;
+      const json e = body_json(r);
+      EXPECT_EQ(e["entityId"].string, entity_hex(a.id, "p" + std::to_string(i))) << i;
+      if (i < read) ids_before_read.insert(e["id"].string);
+    }
+  }
+  EXPECT_EQ(ids_before_read.size(), static_cast<std::size_t>(read - 1));
+  // All 38 stored.
+  const http_response all = get(a, "/v1/events?limit=500");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_EQ(body_json(all)["events"].items.size(), static_cast<std::size_t>(count - 2));
+}
+
 TEST_F(evidence_server, IdempotencyKeyReplaysAndRefusesAnotherPayload) {
   const tenant a = make_tenant("a");
   const std::string body = event_body("u", "gig.paid");
