@@ -85,6 +85,11 @@ class lmdb_store::lmdb_write_txn final : public write_txn {
     MDB_val v = to_val(value);
     return errc_from_mdb(mdb_put(txn, _store.dbi(t), &k, &v, 0));
   }
+  errc insert(table t, std::string_view key, std::string_view value) override {
+    MDB_val k = to_val(key);
+    MDB_val v = to_val(value);
+    return errc_from_mdb(mdb_put(txn, _store.dbi(t), &k, &v, MDB_NOOVERWRITE));
+  }
   errc append(table t, std::string_view key, std::string_view value) override {
     MDB_val k = to_val(key);
     MDB_val v = to_val(value);

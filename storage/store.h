@@ -42,6 +42,9 @@ class write_txn {
   // Views stay valid until the transaction ends or the same key is written.
   virtual std::optional<std::string_view> get(table t, std::string_view key) = 0;
   virtual errc put(table t, std::string_view key, std::string_view value) = 0;
+  // `put` only when `key` is absent: errc::exists, nothing written, when it is present. One
+  // lookup instead of a `get` then a `put` (a fresh id's record).
+  virtual errc insert(table t, std::string_view key, std::string_view value) = 0;
   // Append at the end of an ordered table (keys must increase), e.g. the log.
   virtual errc append(table t, std::string_view key, std::string_view value) = 0;
   virtual errc del(table t, std::string_view key) = 0;

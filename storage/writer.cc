@@ -46,6 +46,11 @@ class checked_txn final : public write_txn {
   explicit checked_txn(write_txn& inner) : _inner(inner) {}
   std::optional<std::string_view> get(table t, std::string_view key) override { return _inner.get(t, key); }
   errc put(table t, std::string_view key, std::string_view value) override { return note(_inner.put(t, key, value)); }
+  // A key already present is an answer for the caller, not a failure of the batch.
+  errc insert(table t, std::string_view key, std::string_view value) override {
+    const errc e = _inner.insert(t, key, value);
+    return e == errc::exists ? e : note(e);
+  }
   errc append(table t, std::string_view key, std::string_view value) override {
     return note(_inner.append(t, key, value));
   }

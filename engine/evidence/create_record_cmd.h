@@ -38,14 +38,15 @@ class create_record_cmd final : public idempotency::idempotent_command {
       return storage::apply_status::rejected;
     }
     const std::optional<std::string> key = Traits::key(_r);
-    if (!key || txn.get(Traits::where, *key)) return storage::apply_status::rejected;  // ids are unique: never
+    if (!key) return storage::apply_status::rejected;
     // Writer-thread scratch, reused: the record and the answer are built without growing a
     // fresh buffer per write; only answer.body, which outlives the command, is allocated.
     thread_local std::string record;
     thread_local net::byte_buffer body;
     record.clear();
     storage::encode_record(record, Traits::type, Traits::encode(_r));
-    txn.put(Traits::where, *key, record);
+    // Ids are unique, so the key is never present; if it were, nothing is written (`insert`).
+    if (txn.insert(Traits::where, *key, record) == storage::errc::exists) return storage::apply_status::rejected;
     answer.status = 201;
     answer.content_type = "application/json";
     body.clear();

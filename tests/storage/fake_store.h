@@ -172,6 +172,10 @@ class fake_store final : public store {
       staged[index(t)][std::string(key)] = std::string(value);
       return errc::ok;
     }
+    errc insert(table t, std::string_view key, std::string_view value) override {
+      if (get(t, key)) return errc::exists;
+      return put(t, key, value);
+    }
     errc append(table t, std::string_view key, std::string_view value) override {
       std::lock_guard lock(_store._mutex);
       if (const errc e = _store.count_write(); e != errc::ok) return fail(e);

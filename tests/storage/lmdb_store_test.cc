@@ -185,6 +185,23 @@ TEST(LmdbStore, DeleteRemovesAndMissingIsOk) {
   EXPECT_EQ(r.entries(table::api_keys), 0u);
 }
 
+TEST(LmdbStore, InsertWritesOnlyAnAbsentKey) {
+  temp_dir dir;
+  auto s = open_store(dir.path());
+  write_txn* txn = nullptr;
+  ASSERT_EQ(s->begin_write(txn), errc::ok);
+  EXPECT_EQ(txn->insert(table::events, "k", "first"), errc::ok);
+  EXPECT_EQ(txn->insert(table::events, "k", "second"), errc::exists);  // nothing written
+  EXPECT_EQ(txn->get(table::events, "k"), "first");
+  ASSERT_EQ(s->commit(), errc::ok);
+  ASSERT_EQ(s->begin_write(txn), errc::ok);
+  EXPECT_EQ(txn->insert(table::events, "k", "third"), errc::exists);  // also once committed
+  EXPECT_EQ(txn->insert(table::events, "l", "other"), errc::ok);
+  ASSERT_EQ(s->commit(), errc::ok);
+  lmdb_store::reader r(*s);
+  EXPECT_EQ(r.entries(table::events), 2u);
+}
+
 TEST(LmdbStore, AppendWithANonIncreasingKeyFails) {
   temp_dir dir;
   auto s = open_store(dir.path());
