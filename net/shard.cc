@@ -564,7 +564,7 @@ void shard::finish_response(connection& c, std::uint32_t route_id, std::int64_t 
   // last of them says close (after_send_drained closes once nothing more can be answered).
   framing.keep_alive = framing.keep_alive && !_response.close_requested() && !_stopping &&
                        !(c.peer_closed && !_more_input);
-  write_response(c.pending, _response, framing);
+  write_response_moving_body(c.pending, _response, framing);
   ++c.requests_served;
   const std::int64_t end_ns = monotonic_ns();
   _metrics.record(route_id, _response.status(), static_cast<std::uint64_t>(end_ns - start_ns) / 1000);
