@@ -159,10 +159,7 @@ void app::stop() {
 }
 
 net::shard_turn_hook app::shard_turn_hook() {
-  return {[](net::shard& s, void* self) {
-            static_cast<app*>(self)->_decisions->flush(s.index(), s.completions_waiting());
-          },
-          this};
+  return {[](net::shard& s, void* self) { static_cast<app*>(self)->_decisions->flush(s.index()); }, this};
 }
 
 void render_writer_metrics(net::byte_buffer& out, const storage::writer_stats& s) {

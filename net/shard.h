@@ -116,9 +116,6 @@ class shard {
   http_response& scratch_response() { return _response; }
 
   std::size_t index() const { return _index; }
-  // Shard thread: completions are already waiting, so the loop's next wait will not sleep (a
-  // turn-end hook may leave work for the next turn without delaying it).
-  bool completions_waiting() const { return io_uring_cq_ready(&_ring) > 0; }
   std::size_t open_connections() const { return _open; }
   bool stopping() const { return _stopping; }
   // Any thread: loop turns completed, and whether the loop runs. A shard holds no reference

@@ -76,7 +76,6 @@ struct alignas(64) decision_log::shard_state {
   std::array<open_group, open_groups_max> groups;
   std::size_t groups_open = 0;  // groups[0, groups_open) are open
   std::size_t group_decisions = 0;  // in the open groups
-  std::int64_t latest_ms = 0;       // of the latest evaluate appended
   batch* open = nullptr;
   batch* held_head = nullptr;  // waiting to be submitted, oldest first
   batch* held_tail = nullptr;
@@ -269,24 +268,13 @@ void decision_log::append_one(std::size_t shard, std::string_view workspace_id, 
   bulk_item_id(g->id, g->writer->items(), id);
   g->writer->add(d);
   ++s.group_decisions;
-  s.latest_ms = evaluated_at_ms;
   hand_on_if_full(s);
 }
 
-// Whether every open group is of the latest evaluate's millisecond (no later decision can
-// join an older one). Groups are not sealed one by one: each one's writer refers to its
-// own payload, so they stay where they are until all are sealed.
-bool decision_log::groups_current(const shard_state& s) {
-  for (std::size_t i = 0; i < s.groups_open; ++i) {
-    if (s.groups[i].evaluated_at_ms != s.latest_ms) return false;
-  }
-  return true;
-}
-
-void decision_log::flush(std::size_t shard, bool busy) {
+void decision_log::flush(std::size_t shard) {
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
-  if (s.groups_open > 0 && !(busy && groups_current(s))) seal_groups(s);
+  if (s.groups_open > 0) seal_groups(s);
   // Every loop turn comes here: a plain load first keeps the idle case free of RMWs.
   if (s.returned.load(std::memory_order_relaxed) != nullptr) {
     for (batch* b = s.returned.exchange(nullptr, std::memory_order_acquire); b != nullptr;) {

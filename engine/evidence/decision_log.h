@@ -8,9 +8,7 @@
 // How: each shard appends decision groups (decision_record.h), encoded as LMDB key + record,
 // to its own open batch: a bulk request's items are one group; evaluates of one workspace in
 // one loop turn (same millisecond, same policy version) share one, so that the writer puts one
-// record per few decisions rather than one per decision (while the shard is busy, its next
-// turn following at once, such a group stays open across turns for the rest of its
-// millisecond; it is sealed before the shard sleeps). A batch is handed to the storage writer as ONE command when the shard's loop
+// record per few decisions rather than one per decision. A batch is handed to the storage writer as ONE command when the shard's loop
 // turn ends (net::shard_turn_hook: every decision of a turn shares one command) or as soon as
 // it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
 // else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
@@ -97,11 +95,7 @@ class decision_log {
   void append_one(std::size_t shard, std::string_view workspace_id, std::int64_t evaluated_at_ms,
                   std::string_view policy_version, const decision_item_view& d, char (&id)[uuid_text_bytes]);
   // Shard thread, end of loop turn: submits the open batch and any batch waiting for a retry.
-  // `busy`: the shard's next turn follows at once (completions are waiting); evaluates' open
-  // groups of the latest millisecond then stay open for it, so that a busy shard writes one
-  // group per workspace and millisecond rather than one per workspace and turn. A shard about
-  // to sleep seals them all: the log's lag never waits on the next request.
-  void flush(std::size_t shard, bool busy = false);
+  void flush(std::size_t shard);
   // Main thread, after every shard has stopped and before the writer stops: submits every
   // shard's remaining batches, waiting (bounded) for room in the writer's queue.
   void flush_stopped();
@@ -120,7 +114,6 @@ class decision_log {
   void add_record(shard_state& s, std::string_view workspace_id, std::string_view group_id, std::string_view payload,
                   std::size_t decisions);
   void seal_groups(shard_state& s);
-  static bool groups_current(const shard_state& s);
   void hand_on_if_full(shard_state& s);
   void submit_held(shard_state& s, bool wait_for_room);
   friend class batch;

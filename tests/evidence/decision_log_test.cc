@@ -255,37 +255,6 @@ TEST_F(DecisionLog, ATurnsEvaluatesShareOneRecordPerWorkspaceMillisecondAndPolic
   }
 }
 
-// A busy shard's turn end leaves the latest millisecond's groups open for its next turn, so
-// that the next turn's evaluates of that millisecond join them; any older group, or a shard
-// about to sleep, seals them all.
-TEST_F(DecisionLog, ABusyShardKeepsTheMillisecondsGroupsOpenAcrossTurns) {
-  decision_log& log = make_log(1024, 65536);
-  std::vector<std::string> ids;
-  auto one = [&](std::string_view ws, std::int64_t ms) {
-    ASSERT_TRUE(log.reserve(1, 1));
-    char id[uuid_text_bytes];
-    log.append_one(1, ws, ms, "v1", evaluate_item("u"), id);
-    ids.emplace_back(id, uuid_text_bytes);
-  };
-  one("ws-a", 3000);
-  one("ws-b", 3000);
-  log.flush(1, true);  // busy: both groups are of the latest millisecond, both stay open
-  one("ws-a", 3000);
-  EXPECT_EQ(ids[2].substr(0, 33), ids[0].substr(0, 33)) << "the next turn joined the open group";
-  EXPECT_EQ(ids[2].substr(33), "001");
-  std::this_thread::sleep_for(20ms);
-  EXPECT_EQ(log.stats().logged, 0u) << "nothing sealed yet";
-  EXPECT_EQ(log.stats().pending, 3u);
-  one("ws-a", 3001);  // a later millisecond: the 3000 groups cannot grow any more
-  log.flush(1, true);
-  ASSERT_TRUE(eventually([&] { return log.stats().logged == 4; })) << "an older group seals them all";
-  EXPECT_EQ(_store.committed(storage::table::decisions).size(), 3u) << "a@3000 (2), b@3000, a@3001";
-  one("ws-b", 3001);
-  log.flush(1, false);  // about to sleep: sealed at once
-  ASSERT_TRUE(eventually([&] { return log.stats().logged == 5; }));
-  EXPECT_EQ(log.stats().pending, 0u);
-}
-
 TEST_F(DecisionLog, ManyWorkspacesInOneTurnAndTheBatchBoundSealGroupsEarly) {
   decision_log& log = make_log(20, 65536);
   for (int i = 0; i < 50; ++i) {
