@@ -62,6 +62,23 @@ class byte_buffer {
     if (_begin == _end) _begin = _end = 0;
   }
   void clear() { _begin = _end = 0; }
+
+  // Empties the buffer and leaves `n` bytes of room before data(), so that a prefix known
+  // only once the contents are written (an HTTP head's Content-Length) can be put in front
+  // with `prepend` instead of the contents being copied behind it. Growing the buffer may
+  // give the room back (front_room() then says how much is left).
+  void clear_leaving_front_room(std::size_t n) {
+    _begin = _end = 0;
+    if (_capacity < n) grow(n);
+    _begin = _end = n;
+  }
+  std::size_t front_room() const { return _begin; }
+  // Puts `n` bytes in front of the contents; needs front_room() >= n.
+  void prepend(const void* p, std::size_t n) {
+    assert(n <= _begin);
+    _begin -= n;
+    if (n > 0) std::memcpy(_data + _begin, p, n);
+  }
   void release() {
     std::free(_data);
     _data = nullptr;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <utility>
 
 namespace warrant::net {
 
@@ -85,6 +86,8 @@ void http_response::set_error(int status, std::string_view code, std::string_vie
   _body.push_back('}');
 }
 
+void http_response::clear_body_leaving_head_room() { _body.clear_leaving_front_room(head_room_bytes); }
+
 std::string_view http_date_cache::line(std::time_t now_s) {
   if (now_s != _second) {
     std::tm tm{};
@@ -95,15 +98,17 @@ std::string_view http_date_cache::line(std::time_t now_s) {
   return {_line, _size};
 }
 
-void write_response(byte_buffer& out, const http_response& res, const response_framing& framing) {
-  const std::string_view body = res.body().view();
+namespace {
+
+// Upper bound of the head: status line, framing headers, extra headers, blank line.
+std::size_t head_bound(const http_response& res, const response_framing& framing) {
+  return 200 + framing.date_line.size() + res.content_type().size() + res.extra_headers().size();
+}
+
+// Writes the head at `p` (room: head_bound) for a body of `body_bytes`; returns its end.
+char* write_head(char* p, const http_response& res, const response_framing& framing, std::size_t body_bytes) {
   const std::string_view headers = res.extra_headers();
   const std::string_view ctype = res.content_type();
-  // Upper bound of the fixed part: status line, framing headers and their separators.
-  const std::size_t bound = 200 + framing.date_line.size() + ctype.size() + headers.size() +
-                            (framing.head_request ? 0 : body.size());
-  char* const start = out.prepare(bound);
-  char* p = start;
   auto put = [&p](std::string_view s) {
     // An empty view from a never-used byte_buffer has a null data(): memcpy must not see it.
     if (s.empty()) return;
@@ -116,13 +121,13 @@ void write_response(byte_buffer& out, const http_response& res, const response_f
   put("\r\nServer: warrant\r\n");
   put(framing.date_line);
   if (res.status() != 204 && res.status() >= 200) {
-    if (!ctype.empty() && !body.empty()) {
+    if (!ctype.empty() && body_bytes > 0) {
       put("Content-Type: ");
       put(ctype);
       put("\r\n");
     }
     put("Content-Length: ");
-    p = fmt::format_to(p, "{}", body.size());
+    p = fmt::format_to(p, "{}", body_bytes);
     put("\r\n");
   }
   if (!framing.keep_alive) {
@@ -132,8 +137,38 @@ void write_response(byte_buffer& out, const http_response& res, const response_f
   }
   put(headers);
   put("\r\n");
-  if (!framing.head_request) put(body);
+  return p;
+}
+
+}  // namespace
+
+void write_response(byte_buffer& out, const http_response& res, const response_framing& framing) {
+  const std::string_view body = res.body().view();
+  const std::size_t bound = head_bound(res, framing) + (framing.head_request ? 0 : body.size());
+  char* const start = out.prepare(bound);
+  char* p = write_head(start, res, framing, body.size());
+  if (!framing.head_request && !body.empty()) {
+    std::memcpy(p, body.data(), body.size());
+    p += body.size();
+  }
   out.commit(static_cast<std::size_t>(p - start));
+}
+
+void write_response_moving_body(byte_buffer& out, http_response& res, const response_framing& framing) {
+  byte_buffer& body = res.body();
+  // Only into an empty `out` at least as large (so the response's buffer never shrinks and
+  // never has to grow again), and only when the head fits the room left before the body.
+  const std::size_t bound = head_bound(res, framing);
+  if (!out.empty() || framing.head_request || out.capacity() < body.capacity() || bound > head_room_bytes ||
+      body.front_room() < bound) {
+    write_response(out, res, framing);
+    return;
+  }
+  char head[head_room_bytes];
+  const char* end = write_head(head, res, framing, body.size());
+  body.prepend(head, static_cast<std::size_t>(end - head));
+  out.clear();
+  std::swap(out, body);
 }
 
 }  // namespace warrant::net

@@ -601,11 +601,12 @@ void shard::finish_response(connection& c, std::uint32_t seq, std::uint32_t rout
   // last of them says close (after_send_drained closes once nothing more can be answered).
   framing.keep_alive = framing.keep_alive && !_response.close_requested() && !_stopping &&
                        !(c.peer_closed && !_more_input);
-  // In order: straight into the send queue. Otherwise into the request's place in the ring,
-  // until the answers before it are out.
+  // In order: straight into the send queue (a large body by moving its buffer there when it
+  // is empty). Otherwise into the request's place in the ring, until the answers before it
+  // are out.
   const bool in_order = seq == c.answered_seq;
   if (in_order) {
-    write_response(c.pending, _response, framing);
+    write_response_moving_body(c.pending, _response, framing);
   } else {
     held_answer& h = c.held_at(seq, _config.pipeline_depth_max);
     h.waiting = h.blocks = false;

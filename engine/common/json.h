@@ -50,7 +50,45 @@ inline const char* location(simdjson::ondemand::document& doc, const simdjson::p
   if (doc.current_location().get(at) != simdjson::SUCCESS || at == nullptr) return nullptr;
   return at - input.data() + body.data();
 }
+// Whether the string whose first byte (after the opening quote) is `first` has no escape;
+// if so, `out` is its bytes, in place. Stage 1 has already refused the whole input for
+// invalid UTF-8 or a raw control character in a string, so without a backslash the bytes
+// between the quotes are the string: unescaping them would only copy them.
+inline bool unescaped_in_place(const char* first, std::string_view& out) {
+  const char* p = first;
+  while (*p != '"') {
+    if (*p == '\\') return false;
+    ++p;
+  }
+  out = {first, static_cast<std::size_t>(p - first)};
+  return true;
+}
 }  // namespace json_detail
+
+// A member's key, unescaped, as `field.unescaped_key()` gives it, but read in place (no copy
+// into the parser's string buffer) when it has no escape, as nearly every key has. Either
+// view lives until this thread parses another body.
+inline simdjson::error_code read_key(simdjson::ondemand::field& field, std::string_view& out) {
+  if (json_detail::unescaped_in_place(field.key().raw(), out)) return simdjson::SUCCESS;
+  return field.unescaped_key().get(out);
+}
+
+// The same for the fields an object's iteration hands out (they carry its error).
+inline simdjson::error_code read_key(simdjson::simdjson_result<simdjson::ondemand::field>& field,
+                                     std::string_view& out) {
+  if (field.error() != simdjson::SUCCESS) return field.error();
+  return read_key(field.value_unsafe(), out);
+}
+
+// A string value, as `v.get_string()` gives it (INCORRECT_TYPE when not a string), read in
+// place when it has no escape.
+inline simdjson::error_code read_string(simdjson::ondemand::value& v, std::string_view& out) {
+  const std::string_view token = v.raw_json_token();
+  if (!token.empty() && token.front() == '"' && json_detail::unescaped_in_place(token.data() + 1, out)) {
+    return simdjson::SUCCESS;
+  }
+  return v.get_string().get(out);
+}
 
 // Calls on_member(key, value) -> bool for each member of the top-level object; a false
 // return stops with `err` as the member left it. A callback that also takes a `const char*`
@@ -75,7 +113,7 @@ bool for_each_member(std::string_view body, json_error& err, F&& on_member) {
   }
   for (auto field : obj) {
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key); e) {
+    if (auto e = read_key(field, key); e) {
       json_detail::malformed(err, body, json_detail::location(doc, input, body), e);
       return false;
     }

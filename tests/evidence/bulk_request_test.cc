@@ -55,6 +55,45 @@ TEST_F(BulkRequest, TheCapIsCheckedBeforeAnyItem) {
   EXPECT_TRUE(items.empty());
 }
 
+// Items are read as the array is walked, into the caller's vector as the last request left
+// it: a shorter or different request must see none of the longer one's items.
+TEST_F(BulkRequest, ReusedItemsKeepNothingOfTheLastRequest) {
+  ASSERT_TRUE(parse(R"({"evaluations":[{"actor_id":"a","action":"account.login"},
+      {"actor_id":"b","action":"data.export_pii"},{"actor_id":"c","action":"account.login"}]})"))
+      << err.message;
+  ASSERT_EQ(items.size(), 3u);
+  ASSERT_TRUE(parse(R"({"evaluations":[7,{"actor":{"type":"service","id":"z"},"action":"data.export_pii"}]})"))
+      << err.message;
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_FALSE(items[0].ok);
+  EXPECT_EQ(items[0].error.code, "VALIDATION_ERROR");
+  ASSERT_TRUE(items[1].ok);
+  EXPECT_EQ(items[1].request.actor, actor_type::service);
+  EXPECT_EQ(items[1].request.actor_id, "z");
+  EXPECT_EQ(items[1].request.action->name, "data.export_pii");
+  ASSERT_TRUE(parse(R"({"evaluations":[{"actor_id":"y","action":"account.login"}]})")) << err.message;
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_TRUE(items[0].ok);
+  EXPECT_EQ(items[0].request.actor, actor_type::human);
+}
+
+// The count comes first even when an item before the cap is malformed or refused: a body over
+// the cap is BULK_LIMIT_EXCEEDED whatever its items hold, and the count names all of them.
+TEST_F(BulkRequest, TheCapWinsOverAnItemError) {
+  const std::string over = R"({"evaluations":[{"actor_id":"a","action":1},{"actor_id":"b","action":"account.login"},)"
+                           R"({"actor_id":"c","action":"account.login"},{"actor_id":"d","action":"account.login"}]})";
+  EXPECT_FALSE(parse(over, 2));
+  EXPECT_EQ(err.code, "BULK_LIMIT_EXCEEDED");
+  EXPECT_NE(err.message.find("this one has 4"), std::string::npos) << err.message;
+  EXPECT_TRUE(items.empty());
+  const std::string bad_then_over = R"({"evaluations":[{"actor_id":"a","action":tru},{},{}]})";
+  EXPECT_FALSE(parse(bad_then_over, 2));
+  EXPECT_EQ(err.code, "BULK_LIMIT_EXCEEDED") << err.message;
+  EXPECT_TRUE(parse(over, 4)) << err.message;
+  EXPECT_FALSE(items[0].ok);
+  EXPECT_EQ(items.size(), 4u);
+}
+
 TEST_F(BulkRequest, WholeBodyErrors) {
   EXPECT_FALSE(parse(R"({"evaluations":[]})"));
   EXPECT_EQ(err.code, "VALIDATION_ERROR");

@@ -274,6 +274,34 @@ TEST(EvaluateRequest, IntegerContextValues) {
   EXPECT_GT(r.req.context.by_field[*p->find_context_field("amount_usd")].number, 1e19);
 }
 
+// A request object is reused from one parse to the next (the bulk route's items): nothing of
+// the previous request may show through, context values above all.
+TEST(EvaluateRequest, AReusedRequestKeepsNothingOfThePreviousOne) {
+  const auto p = rules_policy();
+  evaluate_request req;
+  json_error err;
+  ASSERT_TRUE(parse_evaluate_request(
+      R"({"actor":{"type":"service","id":"svc"},"action":"pay","context":{"amount_usd":300,"country":"KP","first_payee":true}})",
+      *p, req, err))
+      << err.message;
+  ASSERT_TRUE(parse_evaluate_request(R"({"actor_id":"u","action":"account.login","context":{"country":7.5}})", *p, req, err) ==
+              false);
+  ASSERT_TRUE(parse_evaluate_request(R"({"actor_id":"u","action":"pay","context":{"amount_usd":1}})", *p, req, err))
+      << err.message;
+  EXPECT_EQ(req.actor, actor_type::human);
+  EXPECT_EQ(req.actor_id, "u");
+  EXPECT_EQ(req.action->name, "pay");
+  const auto& by = req.context.by_field;
+  EXPECT_TRUE(by[*p->find_context_field("amount_usd")].present);
+  EXPECT_EQ(by[*p->find_context_field("amount_usd")].number, 1);
+  EXPECT_FALSE(by[*p->find_context_field("country")].present);
+  EXPECT_FALSE(by[*p->find_context_field("first_payee")].present);
+  EXPECT_FALSE(by[*p->find_context_field("first_payee")].flag);
+  decision_result d;
+  decide(*p, *req.action, facts_for(3), req.context, d);
+  EXPECT_EQ(d.outcome, decision::allow);
+}
+
 TEST(EvaluateRequest, ErrorJsonLeavesOutEmptyParts) {
   EXPECT_EQ(error_body({400, "X", "m", ""}), R"({"error":"m","code":"X"})");
   EXPECT_EQ(error_body({400, "", "m", "h"}), R"({"error":"m","hint":"h"})");

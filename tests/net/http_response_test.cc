@@ -136,6 +136,55 @@ TEST(HttpResponse, LargeBody) {
   EXPECT_EQ(out.substr(out.size() - body.size()), body);
 }
 
+// write_response_moving_body must put exactly write_response's bytes on the wire, whether it
+// moves the body (empty, large-enough output; head in the room) or falls back to copying.
+struct moving_case {
+  std::string name;
+  std::size_t out_capacity;   // bytes in `out` beforehand (0: a fresh buffer)
+  std::string out_before;     // bytes already in `out`
+  bool head_request = false;
+  std::string extra_header;   // value of one extra header
+  std::size_t body_bytes = 40'000;
+  bool expect_moved = true;
+};
+
+TEST(HttpResponse, MovingTheBodyWritesTheSameBytes) {
+  const std::vector<moving_case> cases = {
+      {"moved", 1 << 20, "", false, "v", 40'000, true},
+      {"empty body", 1 << 20, "", false, "", 0, true},
+      {"output not empty", 1 << 20, "earlier answer", false, "", 40'000, false},
+      {"output too small", 0, "", false, "", 40'000, false},
+      {"head request", 1 << 20, "", true, "", 40'000, false},
+      {"head over the room", 1 << 20, "", false, std::string(2000, 'h'), 40'000, false},
+  };
+  for (const moving_case& c : cases) {
+    SCOPED_TRACE(c.name);
+    http_response res;
+    res.reset();
+    if (!c.extra_header.empty()) res.add_header("X-Extra", c.extra_header);
+    res.body().prepare(64 * 1024);  // grown by earlier answers: the room survives the writing
+    res.clear_body_leaving_head_room();
+    const std::string body(c.body_bytes, 'b');
+    res.body().append(body);
+    const response_framing framing{1, true, c.head_request, date};
+    const std::string expected = std::string(c.out_before) + written(res, framing);
+
+    byte_buffer out;
+    if (c.out_capacity > 0) out.prepare(c.out_capacity);
+    out.append(c.out_before);
+    const char* body_at = res.body().data();
+    write_response_moving_body(out, res, framing);
+    EXPECT_EQ(out.view(), expected);
+    const bool moved = out.data() + (out.size() - body.size()) == body_at && !body.empty();
+    if (!body.empty()) {
+      EXPECT_EQ(moved, c.expect_moved);
+    }
+    if (c.expect_moved) {
+      EXPECT_TRUE(res.body().empty());
+    }
+  }
+}
+
 TEST(HttpResponse, ResetClearsEverything) {
   http_response res;
   res.set_status(500);

@@ -46,6 +46,26 @@ TEST(ByteBuffer, AppendAndConsume) {
   EXPECT_EQ(b.data(), start);
 }
 
+TEST(ByteBuffer, FrontRoomTakesAPrefix) {
+  byte_buffer b;
+  b.clear_leaving_front_room(16);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.front_room(), 16u);
+  EXPECT_GE(b.capacity(), 16u);
+  b.append("body");
+  b.prepend("head:", 5);
+  EXPECT_EQ(b.view(), "head:body");
+  EXPECT_EQ(b.front_room(), 11u);
+  b.prepend("", 0);
+  EXPECT_EQ(b.view(), "head:body");
+  // Growing may give the room back; the contents stay.
+  b.append(std::string(5000, 'x'));
+  EXPECT_EQ(b.view().substr(0, 9), "head:body");
+  EXPECT_EQ(b.size(), 9u + 5000u);
+  b.clear();
+  EXPECT_EQ(b.front_room(), 0u);
+}
+
 TEST(ByteBuffer, PrepareAndCommit) {
   byte_buffer b;
   b.append("ab");
