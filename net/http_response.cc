@@ -1,7 +1,6 @@
 #include "net/http_response.h"
 
-#include <fmt/format.h>
-
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -116,7 +115,10 @@ char* write_head(char* p, const http_response& res, const response_framing& fram
     p += s.size();
   };
   put(framing.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  p = fmt::format_to(p, "{} ", res.status());
+  // std::to_chars: fmt::format_to parsed its format string on every response (~0.5 % of a
+  // shard's samples under load). The head's room (head_bound) covers both numbers.
+  p = std::to_chars(p, p + 8, res.status()).ptr;
+  *p++ = ' ';
   put(http_reason(res.status()));
   put("\r\nServer: warrant\r\n");
   put(framing.date_line);
@@ -127,7 +129,7 @@ char* write_head(char* p, const http_response& res, const response_framing& fram
       put("\r\n");
     }
     put("Content-Length: ");
-    p = fmt::format_to(p, "{}", body_bytes);
+    p = std::to_chars(p, p + 24, body_bytes).ptr;
     put("\r\n");
   }
   if (!framing.keep_alive) {
