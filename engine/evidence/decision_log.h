@@ -58,11 +58,8 @@ struct decision_log_options {
   // Decisions of one shard not yet committed; beyond: 503 OVERLOADED.
   std::size_t shard_pending_max = 65536;
   // The writer's lazy_linger_us (storage/writer.h, "Lingering"): while only decision batches
-  // are queued, commits are at least this far apart. Bounds the log's extra lag. 20 ms: each
-  // commit (two fdatasyncs, page writes) costs the writer ~0.3 ms of CPU on the reference VM,
-  // so 5 ms cost an evaluate ~1 µs more at 120-150 k evaluates/s (docs/PERFORMANCE.md,
-  // "Decision-log linger").
-  std::int64_t linger_us = 20'000;
+  // are queued, commits are at least this far apart. Bounds the log's extra lag.
+  std::int64_t linger_us = 5000;
 };
 
 struct decision_log_stats {
