@@ -264,7 +264,7 @@ for r in rows:
     if "rps_over_raw_1" in r:
         print(f"  {r['arm']}/s ÷ raw_1 rec/s (target ≥ 25): {s3(r['rps_over_raw_1'])}")
     if base(r["arm"]) in ("evaluate", "export_pii"):
-        print(f"  {r['arm']} CPU ÷ /healthz (target ≤ 1.2): {s3(r['cpu_over_healthz'])}")
+        print(f"  {r['arm']} CPU ÷ /healthz (target ≤ 1.2): {s3(r.get('cpu_over_healthz'))}")
 def sh(cmd):
     try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
     except Exception: return ""
