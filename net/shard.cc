@@ -479,6 +479,11 @@ std::size_t shard::process_input(connection& c, std::string_view data) {
   std::size_t offset = 0;
   while (offset < data.size() && !c.input_blocked && !c.close_after_send && c.state == conn_state::open &&
          c.pending.size() < _config.output_pause_bytes) {
+    // The ring is full: nothing more may be numbered, not even a parse error's answer.
+    if (c.next_seq - c.answered_seq >= _config.pipeline_depth_max) {
+      c.input_blocked = true;
+      break;
+    }
     // `_request` is shared by the shard's connections: it describes this connection's
     // request only when this very call completed the header block.
     const bool headers_were_done = c.parser.headers_done();

@@ -505,6 +505,24 @@ TEST_F(ShardTest, PipelineDepthIsBounded) {
   }
 }
 
+TEST_F(ShardTest, AMalformedRequestBehindAFullPipelineWaitsItsTurn) {
+  START_OR_SKIP(2'000, [](shard_config& sc) { sc.pipeline_depth_max = 2; });
+  client c(port());
+  c.send(post("/pheld/1") + post("/pheld/2") + "NONSENSE\r\n\r\n");
+  auto h1 = wait_held();
+  auto h2 = wait_held();
+  ASSERT_TRUE(h1 && h2);
+  EXPECT_EQ(answer(*h2, R"("2")"), true);
+  EXPECT_EQ(answer(*h1, R"("1")"), true);
+  const auto r1 = c.read_reply();
+  const auto r2 = c.read_reply();
+  const auto r3 = c.read_reply();
+  ASSERT_TRUE(r1 && r2 && r3);
+  EXPECT_EQ(r1->body, R"("1")");
+  EXPECT_EQ(r2->body, R"("2")");
+  EXPECT_EQ(r3->status, 400);
+}
+
 TEST_F(ShardTest, ClientResetWithPipelinedAnswersOutstanding) {
   START_OR_SKIP();
   std::vector<held_request> held;
