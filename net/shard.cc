@@ -786,6 +786,14 @@ void shard::release_slot(connection& c) {
   for (byte_buffer* b : {&c.in, &c.sending, &c.pending}) {
     if (b->capacity() > keep_bytes) b->release(); else b->clear();
   }
+  // Answers held for order are small (an event's 201, an error); keep the ring, not its
+  // larger buffers.
+  if (c.held) {
+    for (std::uint32_t i = 0; i < _config.pipeline_depth_max; ++i) {
+      byte_buffer& b = c.held[i].bytes;
+      if (b.capacity() > 4096) b.release(); else b.clear();
+    }
+  }
   _free_slots.push_back(c.slot);
   --_open;
   _metrics.connections_open.set(_open);
