@@ -73,15 +73,7 @@ void list_audit(storage::lmdb_store& store, request_context& ctx, const principa
   } catch (const std::exception& e) {
     return evidence::answer_read_failure(ctx.res, "listing the audit trail", e);
   }
-  net::byte_buffer& out = ctx.res.body();
-  out.append(R"({"entries":[)");
-  for (std::size_t i = 0; i < page.records.size(); ++i) {
-    if (i) out.push_back(',');
-    render_audit_entry(out, page.records[i]);
-  }
-  out.append(R"(],"nextCursor":)");
-  evidence::put_cursor(out, page.next_cursor);
-  out.push_back('}');
+  evidence::write_page(ctx.res.body(), "entries", page, render_audit_entry);
 }
 
 }  // namespace
@@ -89,11 +81,9 @@ void list_audit(storage::lmdb_store& store, request_context& ctx, const principa
 void render_audit_entry(net::byte_buffer& out, const audit_entry& e) {
   out.append(R"({"id":)");
   net::append_json_string(out, e.id);
-  out.append(R"(,"at":")");
-  std::string t;
-  append_time_ms(t, e.at_ms);
-  out.append(t);
-  out.append(R"(","action":)");
+  out.append(R"(,"at":)");
+  put_time_or_null(out, e.at_ms);  // always set: a quoted time, written without a fresh string
+  out.append(R"(,"action":)");
   net::append_json_string(out, e.action);
   out.append(R"(,"actorKeyId":)");
   put_string_or_null(out, e.actor_key_id);

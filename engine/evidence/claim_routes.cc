@@ -211,15 +211,7 @@ void list_claims(evidence_api& api, request_context& ctx, const principal& who) 
   } catch (const std::exception& e) {
     return answer_read_failure(ctx.res, "listing claims", e);
   }
-  net::byte_buffer& out = ctx.res.body();
-  out.append(R"({"claims":[)");
-  for (std::size_t i = 0; i < page.records.size(); ++i) {
-    if (i) out.push_back(',');
-    render_claim(out, page.records[i]);
-  }
-  out.append(R"(],"nextCursor":)");
-  put_cursor(out, page.next_cursor);
-  out.push_back('}');
+  write_page(ctx.res.body(), "claims", page, render_claim);
 }
 
 }  // namespace

@@ -137,15 +137,7 @@ void list_events(evidence_api& api, request_context& ctx, const principal& who) 
   } catch (const std::exception& e) {
     return answer_read_failure(ctx.res, "listing events", e);
   }
-  net::byte_buffer& out = ctx.res.body();
-  out.append(R"({"events":[)");
-  for (std::size_t i = 0; i < page.records.size(); ++i) {
-    if (i) out.push_back(',');
-    render_event(out, page.records[i]);
-  }
-  out.append(R"(],"nextCursor":)");
-  put_cursor(out, page.next_cursor);
-  out.push_back('}');
+  write_page(ctx.res.body(), "events", page, render_event);
 }
 
 // The history route is the hot read path: its scratch strings are per thread and keep their
@@ -246,11 +238,6 @@ void answer_index_full(net::http_response& res) {
 void answer_canonical_error(std::size_t offset, std::string_view reason, net::http_response& res) {
   res.set_error(400, "INVALID_JSON", fmt::format("the request body is not acceptable JSON at byte {}: {}", offset, reason),
                 "send one JSON object, UTF-8 encoded");
-}
-
-void put_cursor(net::byte_buffer& out, std::string_view cursor) {
-  if (cursor.empty()) return out.append("null");
-  net::append_json_string(out, cursor);
 }
 
 void answer_read_failure(net::http_response& res, const char* what, const std::exception& e) {

@@ -64,8 +64,6 @@ bool admit_agent_write(const principal& who, bool has_idempotency_key, net::http
 // publish stays within entity_index::entities_max.
 inline constexpr std::size_t entity_headroom = 4096;
 void answer_index_full(net::http_response& res);
-// A list's "nextCursor": the string, or null when empty.
-void put_cursor(net::byte_buffer& out, std::string_view cursor);
 // The answer of a read that could not open or read LMDB.
 void answer_read_failure(net::http_response& res, const char* what, const std::exception& e);
 // 400 INVALID_JSON for a body the idempotency canonicaliser refused (after validation, so

@@ -17,7 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/json_out.h"
 #include "engine/evidence/event.h"
+#include "net/byte_buffer.h"
 #include "storage/lmdb_store.h"
 #include "storage/record.h"
 
@@ -72,6 +74,21 @@ list_page<Record> read_page(storage::lmdb_store::reader& r, storage::table t, st
     return true;
   });
   return page;
+}
+
+// A list route's answer: {"<member>":[render(out, record)...],"nextCursor":"…" or null}.
+template <typename Record, typename Render>
+void write_page(net::byte_buffer& out, std::string_view member, const list_page<Record>& page, Render&& render) {
+  out.append(R"({")");
+  out.append(member);
+  out.append(R"(":[)");
+  for (std::size_t i = 0; i < page.records.size(); ++i) {
+    if (i) out.push_back(',');
+    render(out, page.records[i]);
+  }
+  out.append(R"(],"nextCursor":)");
+  put_string_or_null(out, page.next_cursor);
+  out.push_back('}');
 }
 
 }  // namespace warrant::engine::evidence
