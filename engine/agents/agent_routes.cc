@@ -10,6 +10,7 @@
 #include "engine/common/ids.h"
 #include "engine/common/json.h"
 #include "engine/evidence/evidence_routes.h"
+#include "engine/evidence/list_page.h"
 #include "engine/evidence/query.h"
 #include "engine/idempotency/canonical_json.h"
 #include "engine/idempotency/key.h"
@@ -202,6 +203,19 @@ bool enum_param(request_context& ctx, std::string_view name, std::optional<T>& o
   return true;
 }
 
+// `?depth=N`, 0 to spawn_depth_max (400 VALIDATION_ERROR otherwise); `present` says whether given.
+bool depth_param(request_context& ctx, std::uint32_t& depth, bool& present) {
+  std::string text;
+  if (!decoded_param(ctx.req.query, "depth", text, present, ctx.res)) return false;
+  if (!present) return true;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), depth);
+  if (ec != std::errc() || end != text.data() + text.size() || depth > spawn_depth_max) {
+    ctx.res.set_error(400, "VALIDATION_ERROR", fmt::format("depth must be an integer from 0 to {}", spawn_depth_max));
+    return false;
+  }
+  return true;
+}
+
 bool parse_filter(request_context& ctx, agent_filter& f) {
   if (!enum_param(ctx, "status", f.status, agent_state_from_name, "ACTIVE, SUSPENDED, REVOKED, PENDING_APPROVAL") ||
       !enum_param(ctx, "effectiveStatus", f.effective, agent_state_from_name,
@@ -219,16 +233,9 @@ bool parse_filter(request_context& ctx, agent_filter& f) {
   }
   if (!decoded_param(ctx.req.query, "rootId", text, present, ctx.res)) return false;
   if (present) f.root = text;
-  if (!decoded_param(ctx.req.query, "depth", text, present, ctx.res)) return false;
-  if (present) {
-    std::uint32_t d = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-    if (ec != std::errc() || end != text.data() + text.size() || d > spawn_depth_max) {
-      ctx.res.set_error(400, "VALIDATION_ERROR", "depth must be an integer from 0 to 32");
-      return false;
-    }
-    f.depth = d;
-  }
+  std::uint32_t depth = 0;
+  if (!depth_param(ctx, depth, present)) return false;
+  if (present) f.depth = depth;
   if (!decoded_param(ctx.req.query, "authMode", text, present, ctx.res)) return false;
   if (present) f.auth_mode_other = text != "api_key";
   if (!decoded_param(ctx.req.query, "lastActivityAt", text, present, ctx.res)) return false;
@@ -254,30 +261,17 @@ void list_agents(agents_api&, request_context& ctx, const principal& who) {
     if (it == all.end()) return ctx.res.set_error(400, "VALIDATION_ERROR", "cursor is not one this list gave");
     end = static_cast<std::size_t>(it - all.begin());
   }
-  std::vector<const indexed_agent*> page;
-  bool more = false;
+  evidence::list_page<const indexed_agent*> page;
   for (std::size_t i = end; i-- > 0;) {
     if (!f.matches(*all[i])) continue;
-    if (page.size() == limit) {
-      more = true;
+    if (page.records.size() == limit) {  // one more matches: the next page starts after the last kept
+      page.next_cursor = page.records.back()->rec.id;
       break;
     }
-    page.push_back(all[i]);
+    page.records.push_back(all[i]);
   }
-  const std::string next = more ? page.back()->rec.id : std::string();
-  net::byte_buffer& out = ctx.res.body();
-  out.append(R"({"agents":[)");
-  for (std::size_t i = 0; i < page.size(); ++i) {
-    if (i) out.push_back(',');
-    render_agent(out, *page[i]);
-  }
-  out.append(R"(],"nextCursor":)");
-  if (next.empty()) {
-    out.append("null");
-  } else {
-    net::append_json_string(out, next);
-  }
-  out.push_back('}');
+  evidence::write_page(ctx.res.body(), "agents", page,
+                       [](net::byte_buffer& out, const indexed_agent* a) { render_agent(out, *a); });
 }
 
 // ---- lifecycle ----------------------------------------------------------------------------
@@ -508,14 +502,9 @@ void tree(agents_api&, request_context& ctx, const principal& who) {
   }
   std::string text;
   bool present = false;
-  std::uint32_t depth_max = spawn_depth_max;
-  if (!decoded_param(ctx.req.query, "depth", text, present, ctx.res)) return;
-  if (present) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), depth_max);
-    if (ec != std::errc() || end != text.data() + text.size() || depth_max > spawn_depth_max) {
-      return ctx.res.set_error(400, "VALIDATION_ERROR", "depth must be an integer from 0 to 32");
-    }
-  }
+  std::uint32_t depth_max = 0;
+  if (!depth_param(ctx, depth_max, present)) return;
+  if (!present) depth_max = spawn_depth_max;
   std::vector<const indexed_agent*> roots;
   if (!decoded_param(ctx.req.query, "rootId", text, present, ctx.res)) return;
   if (present) {
