@@ -47,6 +47,10 @@ enum : std::uint8_t {
   item_why = 8,           // whyRec, the JSON string literal sent
   item_reason = 9,        // repeated, in order
   item_why_ref = 10,      // instead of item_why: the group's n-th item_why literal (from 0)
+  // Group version 2 writes these instead of 1-4, 6, and of 5 and 9 when they repeat:
+  item_codes = 11,        // decision, claim status, actor type (one byte each), tier, requiredTier (varints)
+  item_action_ref = 12,   // instead of item_action: the group's n-th item_action literal (from 0)
+  item_reason_ref = 13,   // instead of item_reason: the group's n-th item_reason literal (from 0)
 };
 
 // The on-disk codes are the enums' values: pin them.
@@ -83,7 +87,49 @@ bool number(std::string_view v, std::uint64_t max, T& into) {
   return true;
 }
 
-bool decode_item(std::string_view bytes, std::vector<std::string_view>& literals, stored_decision& d) {
+// The literals a group's items have written so far, per kind, for the *_ref fields.
+struct group_literals {
+  std::vector<std::string_view> whys;
+  std::vector<std::string_view> actions;
+  std::vector<std::string_view> reasons;
+};
+
+// The n-th literal of `kind` into `into`; false when that literal is not written yet.
+bool literal_ref(std::string_view v, const std::vector<std::string_view>& kind, std::string_view& into) {
+  std::size_t n = 0;
+  if (!number(v, UINT64_MAX, n) || n >= kind.size()) return false;
+  into = kind[n];
+  return true;
+}
+
+// item_codes: three code bytes, then tier and requiredTier as varints.
+bool codes(std::string_view v, stored_decision& d) {
+  if (v.size() < 5) return false;
+  const auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(v[i]); };
+  if (b(0) > 3 || b(1) > 2 || b(2) > 1) return false;
+  d.outcome = static_cast<decision>(b(0));
+  d.claims = static_cast<claim_status>(b(1));
+  d.actor = static_cast<actor_type>(b(2));
+  std::uint64_t numbers[2] = {0, 0};
+  std::size_t at = 3;
+  for (std::uint64_t& n : numbers) {
+    unsigned shift = 0;
+    for (;;) {
+      if (at == v.size() || shift > 21) return false;  // tiers are at most 1,000,000: 3 bytes
+      const std::uint8_t c = b(at++);
+      n |= static_cast<std::uint64_t>(c & 0x7f) << shift;
+      shift += 7;
+      if ((c & 0x80) == 0) break;
+    }
+    if (n > 1'000'000) return false;
+  }
+  if (at != v.size()) return false;
+  d.tier = static_cast<int>(numbers[0]);
+  d.required_tier = static_cast<int>(numbers[1]);
+  return true;
+}
+
+bool decode_item(std::string_view bytes, group_literals& literals, stored_decision& d) {
   d = stored_decision{};
   if (bytes.empty()) return true;  // no decision at this index
   storage::field_reader r(bytes);
@@ -97,23 +143,31 @@ bool decode_item(std::string_view bytes, std::vector<std::string_view>& literals
       case item_tier: ok = number(v, 1'000'000, d.tier); break;
       case item_required_tier: ok = number(v, 1'000'000, d.required_tier); break;
       case item_claim_status: ok = number(v, 2, d.claims); break;
-      case item_action: d.action = v; break;
+      case item_action:
+        d.action = v;
+        literals.actions.push_back(v);
+        break;
+      case item_action_ref: ok = literal_ref(v, literals.actions, d.action); break;
       case item_actor_type: ok = number(v, 1, d.actor); break;
       case item_actor_id: d.actor_id = v; break;
       case item_why:
         d.why_json = v;
-        literals.push_back(v);
+        literals.whys.push_back(v);
         break;
-      case item_why_ref: {
-        std::size_t n = 0;
-        ok = number(v, UINT64_MAX, n) && n < literals.size();
-        if (ok) d.why_json = literals[n];
-        break;
-      }
+      case item_why_ref: ok = literal_ref(v, literals.whys, d.why_json); break;
       case item_reason:
+      case item_reason_ref:
         ok = d.reason_count < d.reasons.size();
-        if (ok) d.reasons[d.reason_count++] = v;
+        if (!ok) break;
+        if (tag == item_reason) {
+          d.reasons[d.reason_count] = v;
+          literals.reasons.push_back(v);
+        } else {
+          ok = literal_ref(v, literals.reasons, d.reasons[d.reason_count]);
+        }
+        ++d.reason_count;
         break;
+      case item_codes: ok = have_decision = codes(v, d); break;
       default: break;  // a newer writer's field
     }
     if (!ok) return false;
@@ -173,6 +227,11 @@ class field_cursor {
     if (!v.empty()) std::memcpy(_p, v.data(), v.size());
     _p += v.size();
   }
+  void byte(std::uint8_t b) { *_p++ = static_cast<char>(b); }
+  void field(std::uint8_t tag, std::size_t value_bytes) {  // a field's tag and length; its value follows
+    *_p++ = static_cast<char>(tag);
+    varint(value_bytes);
+  }
   void u64(std::uint8_t tag, std::uint64_t v) {
     *_p++ = static_cast<char>(tag);
     varint(varint_bytes(v));
@@ -186,47 +245,66 @@ class field_cursor {
 
 }  // namespace
 
+std::optional<std::size_t> decision_group_writer::literals::find(std::string_view s) const {
+  for (std::size_t i = 0; i < _remembered_count; ++i) {
+    const entry& e = _remembered[i];
+    if (e.size == s.size() && (e.data == s.data() || std::string_view(e.data, e.size) == s)) return e.number;
+  }
+  return std::nullopt;
+}
+
+void decision_group_writer::literals::written(std::string_view s) {
+  if (_remembered_count < _remembered.size()) _remembered[_remembered_count++] = {s.data(), s.size(), _written};
+  ++_written;
+}
+
 void decision_group_writer::add(const decision_item_view& d) {
   assert(_items < decision_group_items_max);
   assert(d.why_json.size() >= 2);  // decide() always points at a sentence of the policy's table
-  const written_literal* seen = nullptr;
-  for (std::size_t i = 0; i < _remembered_count && seen == nullptr; ++i) {
-    const written_literal& w = _remembered[i];
-    // Pointer first: the literals come from the policy's table, so equal ones are one string.
-    if (w.size == d.why_json.size() && (w.data == d.why_json.data() || std::string_view(w.data, w.size) == d.why_json)) {
-      seen = &w;
-    }
-  }
-  const auto outcome = static_cast<std::uint64_t>(d.outcome);
+  assert(d.reason_count <= reasons_max);
+  assert(d.tier >= 0 && d.tier <= 1'000'000 && d.required_tier >= 0 && d.required_tier <= 1'000'000);
   const auto tier = static_cast<std::uint64_t>(d.tier);
   const auto required = static_cast<std::uint64_t>(d.required_tier);
-  const auto claims = static_cast<std::uint64_t>(d.claims);
-  const auto actor = static_cast<std::uint64_t>(d.actor);
-  std::size_t item = u64_field_bytes(outcome) + u64_field_bytes(tier) + u64_field_bytes(required) +
-                     u64_field_bytes(claims) + field_bytes(d.action.size()) + u64_field_bytes(actor) +
-                     field_bytes(d.actor_id.size()) +
-                     (seen != nullptr ? u64_field_bytes(seen->number) : field_bytes(d.why_json.size()));
-  for (std::size_t i = 0; i < d.reason_count; ++i) item += field_bytes(d.reasons[i].size());
+  const std::size_t codes_bytes = 3 + varint_bytes(tier) + varint_bytes(required);
+  // A string field, or a reference to the same string written earlier in the group.
+  const auto string_bytes = [](std::optional<std::size_t> ref, std::string_view s) {
+    return ref ? u64_field_bytes(*ref) : field_bytes(s.size());
+  };
+  const std::optional<std::size_t> action_ref = _actions.find(d.action);
+  const std::optional<std::size_t> why_ref = _whys.find(d.why_json);
+  std::array<std::optional<std::size_t>, reasons_max> reason_refs{};
+  std::size_t item = field_bytes(codes_bytes) + string_bytes(action_ref, d.action) + field_bytes(d.actor_id.size()) +
+                     string_bytes(why_ref, d.why_json);
+  for (std::size_t i = 0; i < d.reason_count; ++i) {
+    reason_refs[i] = _reasons.find(d.reasons[i]);
+    item += string_bytes(reason_refs[i], d.reasons[i]);
+  }
   const std::size_t at = _out.size();
   _out.resize(at + field_bytes(item));
   _out[at] = static_cast<char>(group_item);
   field_cursor c(_out.data() + at + 1);
   c.varint(item);
-  c.u64(item_decision, outcome);
-  c.u64(item_tier, tier);
-  c.u64(item_required_tier, required);
-  c.u64(item_claim_status, claims);
-  c.bytes(item_action, d.action);
-  c.u64(item_actor_type, actor);
+  c.field(item_codes, codes_bytes);
+  c.byte(static_cast<std::uint8_t>(d.outcome));
+  c.byte(static_cast<std::uint8_t>(d.claims));
+  c.byte(static_cast<std::uint8_t>(d.actor));
+  c.varint(tier);
+  c.varint(required);
+  const auto string = [&c](literals& kind, std::optional<std::size_t> ref, std::uint8_t tag, std::uint8_t ref_tag,
+                           std::string_view s) {
+    if (ref) {
+      c.u64(ref_tag, *ref);
+    } else {
+      c.bytes(tag, s);
+      kind.written(s);
+    }
+  };
+  string(_actions, action_ref, item_action, item_action_ref, d.action);
   c.bytes(item_actor_id, d.actor_id);
-  if (seen != nullptr) {
-    c.u64(item_why_ref, seen->number);
-  } else {
-    c.bytes(item_why, d.why_json);
-    if (_remembered_count < _remembered.size()) _remembered[_remembered_count++] = {d.why_json.data(), d.why_json.size(), _literals};
-    ++_literals;
+  string(_whys, why_ref, item_why, item_why_ref, d.why_json);
+  for (std::size_t i = 0; i < d.reason_count; ++i) {
+    string(_reasons, reason_refs[i], item_reason, item_reason_ref, d.reasons[i]);
   }
-  for (std::size_t i = 0; i < d.reason_count; ++i) c.bytes(item_reason, d.reasons[i]);
   assert(c.at() == _out.data() + _out.size());
   ++_items;
 }
@@ -245,7 +323,7 @@ bool decode_decision_group(std::string_view payload, std::size_t index, decision
   std::uint8_t tag = 0;
   std::string_view v;
   stored_decision scratch;
-  std::vector<std::string_view> literals;  // every item_why so far, for item_why_ref
+  group_literals literals;  // every literal so far, for the *_ref fields
   while (r.next(tag, v)) {
     bool ok = true;
     switch (tag) {

@@ -45,7 +45,10 @@ namespace warrant::engine::evidence {
 
 // ---- groups (written now) -----------------------------------------------------------------
 
-inline constexpr std::uint8_t decision_group_version = 1;
+// 1: every item carries its codes as separate fields, and its action and reasons in full.
+// 2: one codes field per item; actions and reason codes that repeat in the group are named by
+// number, as whyRec was in 1. Both are read.
+inline constexpr std::uint8_t decision_group_version = 2;
 // A group's item index takes the last 3 hex digits of the group id.
 inline constexpr std::size_t decision_group_items_max = 4096;
 static_assert(bulk_items_hard_max <= decision_group_items_max, "a bulk's item index must fit 3 hex digits");
@@ -77,21 +80,35 @@ class decision_group_writer {
   void skip();
   std::size_t items() const { return _items; }
 
- private:
-  // whyRec literals already written in this group (they repeat: an action has few), so
-  // that an item can name one instead of carrying it again.
-  struct written_literal {
-    const char* data;
-    std::size_t size;
-    std::size_t number;  // its position among the group's literals
-  };
-  static constexpr std::size_t remembered_literals_max = 16;
+  // The strings of one kind (actions, whyRec literals, reason codes) already written in this
+  // group. They repeat (a policy has few of each), so an item names one by its number instead
+  // of carrying it again. The first `remembered_max` distinct ones are remembered; a later
+  // new one is written out every time.
+  class literals {
+   public:
+    static constexpr std::size_t remembered_max = 16;
+    // The number of `s` when it was written before (compared by pointer first: most come
+    // from the policy's tables, where equal strings are one string).
+    std::optional<std::size_t> find(std::string_view s) const;
+    void written(std::string_view s);  // `s` was written out: it takes the next number
 
+   private:
+    struct entry {
+      const char* data;
+      std::size_t size;
+      std::size_t number;
+    };
+    std::size_t _written = 0;
+    std::array<entry, remembered_max> _remembered{};
+    std::size_t _remembered_count = 0;
+  };
+
+ private:
   std::string& _out;
   std::size_t _items = 0;
-  std::size_t _literals = 0;
-  std::array<written_literal, remembered_literals_max> _remembered{};
-  std::size_t _remembered_count = 0;
+  literals _actions;
+  literals _whys;
+  literals _reasons;
 };
 
 // One stored decision, as views into the payload it was decoded from.

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <string>
+#include <vector>
 
 #include "storage/record.h"
 
@@ -100,8 +102,11 @@ TEST(DecisionGroup, RoundTripsEveryItem) {
   w.skip();
   w.add(item(reasons, "svc-2"));
   EXPECT_EQ(w.items(), 3u);
-  const std::string_view literal = R"("Tier 2 is below \"3\".")";
-  EXPECT_EQ(payload.find(literal), payload.rfind(literal)) << "a repeated whyRec is written once";
+  for (const std::string_view literal : {std::string_view(R"("Tier 2 is below \"3\".")"), std::string_view("data.export_pii"),
+                                         std::string_view("TIER_STEP_UP_BAND"), std::string_view("CLAIMS_CONTESTED")}) {
+    EXPECT_NE(payload.find(literal), std::string::npos) << literal;
+    EXPECT_EQ(payload.find(literal), payload.rfind(literal)) << "a repeated string is written once: " << literal;
+  }
   for (std::size_t i : {0u, 2u}) {
     decision_group_header h;
     stored_decision d;
@@ -163,6 +168,180 @@ TEST(DecisionGroup, ReusedStringsAreClearedAndMalformedPayloadsRefused) {
   ASSERT_NE(at, std::string::npos);
   p2[at] = 'x';  // no opening quote
   EXPECT_FALSE(decode_decision_group(p2, 0, h, d));
+}
+
+// Version 1 groups (every code its own field; actions and reasons always in full) were
+// written before version 2 and are still read. Built here byte by byte, as that writer did.
+class group_v1 {
+ public:
+  group_v1() {
+    u64(_out, 1, 1);  // group version 1
+    u64(_out, 2, 1'780'000'000'123);
+    bytes(_out, 3, "evidence-defaults-1");
+  }
+  // One v1 item; `why_ref` names an earlier whyRec literal instead of writing `why`.
+  void item(std::string_view actor_id, std::string_view why, int why_ref = -1) {
+    std::string it;
+    u64(it, 1, 1);  // STEP_UP
+    u64(it, 2, 2);
+    u64(it, 3, 3);
+    u64(it, 4, 1);  // contested
+    bytes(it, 5, "data.export_pii");
+    u64(it, 6, 1);  // service
+    bytes(it, 7, actor_id);
+    if (why_ref >= 0) {
+      u64(it, 10, static_cast<std::uint64_t>(why_ref));
+    } else {
+      bytes(it, 8, why);
+    }
+    bytes(it, 9, "TIER_STEP_UP_BAND");
+    bytes(it, 9, "CLAIMS_CONTESTED");
+    bytes(_out, 4, it);
+  }
+  const std::string& payload() const { return _out; }
+
+ private:
+  static void bytes(std::string& out, std::uint8_t tag, std::string_view v) {
+    out.push_back(static_cast<char>(tag));
+    storage::append_varint(out, v.size());
+    out.append(v);
+  }
+  static void u64(std::string& out, std::uint8_t tag, std::uint64_t v) {
+    std::string n;
+    storage::append_varint(n, v);
+    bytes(out, tag, n);
+  }
+  std::string _out;
+};
+
+TEST(DecisionGroup, VersionOneGroupsAreStillRead) {
+  group_v1 g;
+  g.item("svc-0", R"("Tier 2 is below 3.")");
+  g.item("svc-1", "", 0);
+  for (std::size_t i : {0u, 1u}) {
+    decision_group_header h;
+    stored_decision d;
+    ASSERT_TRUE(decode_decision_group(g.payload(), i, h, d));
+    EXPECT_EQ(h.version, 1u);
+    EXPECT_EQ(h.items, 2u);
+    EXPECT_EQ(h.policy_version, "evidence-defaults-1");
+    ASSERT_TRUE(d.decided);
+    EXPECT_EQ(d.outcome, decision::step_up);
+    EXPECT_EQ(d.tier, 2);
+    EXPECT_EQ(d.required_tier, 3);
+    EXPECT_EQ(d.claims, claim_status::contested);
+    EXPECT_EQ(d.actor, actor_type::service);
+    EXPECT_EQ(d.action, "data.export_pii");
+    EXPECT_EQ(d.actor_id, i == 0 ? "svc-0" : "svc-1");
+    EXPECT_EQ(d.why_json, R"("Tier 2 is below 3.")");
+    ASSERT_EQ(d.reason_count, 2u);
+    EXPECT_EQ(d.reasons[0], "TIER_STEP_UP_BAND");
+    EXPECT_EQ(d.reasons[1], "CLAIMS_CONTESTED");
+  }
+  group_v1 dangling;
+  dangling.item("svc-0", "", 0);  // names a whyRec no item has written
+  decision_group_header h;
+  stored_decision d;
+  EXPECT_FALSE(decode_decision_group(dangling.payload(), 0, h, d));
+}
+
+TEST(DecisionGroup, RepeatedStringsAreNamedAndTheItemsStaySmall) {
+  // 100 items as a bulk writes them: 3 actions, 2 sentences and 3 reason codes between them.
+  const std::array<std::string_view, 3> actions = {"data.export_pii", "account.delete", "payment.refund"};
+  const std::array<std::string_view, 2> whys = {R"("Tier 3 meets the tier 3 required.")", R"("Tier 1 is below 2.")"};
+  const std::array<std::string_view, 3> codes = {"TIER_SUFFICIENT", "TIER_STEP_UP_BAND", "CLAIMS_CONTESTED"};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back("u-" + std::to_string(1000 + i));
+  std::string payload;
+  decision_group_writer w(payload, 7, "v");
+  for (std::size_t i = 0; i < 100; ++i) {
+    const std::array<std::string_view, 2> reasons = {codes[i % 3], codes[(i + 1) % 3]};
+    decision_item_view d;
+    d.outcome = static_cast<decision>(i % 4);
+    d.tier = static_cast<int>(i % 4);
+    d.required_tier = i == 7 ? 1'000'000 : 2;
+    d.claims = static_cast<claim_status>(i % 3);
+    d.actor = static_cast<actor_type>(i % 2);
+    d.action = actions[i % 3];
+    d.actor_id = ids[i];
+    d.why_json = whys[i % 2];
+    d.reasons = reasons.data();
+    d.reason_count = 1 + i % 2;
+    w.add(d);
+  }
+  // Each item: its codes (7 bytes), action, why and reasons by number (3 bytes each), its
+  // 6-byte actor id (8) and its own field header (2): 26 to 29 bytes.
+  EXPECT_LT(payload.size(), 100u * 30) << "a bulk of 100 fits one LMDB overflow page";
+  for (std::size_t i = 0; i < 100; ++i) {
+    decision_group_header h;
+    stored_decision d;
+    ASSERT_TRUE(decode_decision_group(payload, i, h, d)) << i;
+    EXPECT_EQ(h.version, decision_group_version);
+    EXPECT_EQ(d.outcome, static_cast<decision>(i % 4));
+    EXPECT_EQ(d.tier, static_cast<int>(i % 4));
+    EXPECT_EQ(d.required_tier, i == 7 ? 1'000'000 : 2);
+    EXPECT_EQ(d.claims, static_cast<claim_status>(i % 3));
+    EXPECT_EQ(d.actor, static_cast<actor_type>(i % 2));
+    EXPECT_EQ(d.action, actions[i % 3]);
+    EXPECT_EQ(d.actor_id, ids[i]);
+    EXPECT_EQ(d.why_json, whys[i % 2]);
+    ASSERT_EQ(d.reason_count, 1 + i % 2) << i;
+    EXPECT_EQ(d.reasons[0], codes[i % 3]);
+    if (i % 2 == 1) {
+      EXPECT_EQ(d.reasons[1], codes[(i + 1) % 3]);
+    }
+  }
+}
+
+TEST(DecisionGroup, MoreDistinctStringsThanRememberedAreWrittenOut) {
+  // 40 distinct actions (more than the writer remembers), each twice.
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back("action." + std::to_string(i));
+  const std::array<std::string_view, 2> reasons = {"A", "A"};  // the same code twice in one item
+  std::string payload;
+  decision_group_writer w(payload, 7, "v");
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      decision_item_view d = item(reasons, "x");
+      d.action = names[static_cast<std::size_t>(i)];
+      w.add(d);
+    }
+  }
+  for (std::size_t i = 0; i < 80; ++i) {
+    decision_group_header h;
+    stored_decision d;
+    ASSERT_TRUE(decode_decision_group(payload, i, h, d)) << i;
+    EXPECT_EQ(d.action, names[i % 40]);
+    ASSERT_EQ(d.reason_count, 2u);
+    EXPECT_EQ(d.reasons[0], "A");
+    EXPECT_EQ(d.reasons[1], "A");
+  }
+}
+
+TEST(DecisionGroup, MalformedCodesAreRefused) {
+  const std::array<std::string_view, 2> reasons = {"A", "B"};
+  std::string payload;
+  {
+    decision_group_writer w(payload, 5, "v");
+    w.add(item(reasons, "x"));
+  }
+  // The codes field is the item's first: group item tag, item length, codes tag, codes length,
+  // then decision, claim status, actor type.
+  const std::size_t item_at = payload.find(static_cast<char>(4), payload.find("v") + 1);
+  ASSERT_NE(item_at, std::string::npos);
+  const std::size_t codes_at = item_at + 2;
+  ASSERT_EQ(payload[codes_at], static_cast<char>(11));
+  decision_group_header h;
+  stored_decision d;
+  ASSERT_TRUE(decode_decision_group(payload, 0, h, d));
+  for (std::size_t byte = 0; byte < 3; ++byte) {
+    std::string bad = payload;
+    bad[codes_at + 2 + byte] = static_cast<char>(9);  // no such decision, claim status or actor type
+    EXPECT_FALSE(decode_decision_group(bad, 0, h, d)) << byte;
+  }
+  std::string unterminated = payload;
+  unterminated[codes_at + 2 + 4] = static_cast<char>(0x83);  // requiredTier's varint runs past the field
+  EXPECT_FALSE(decode_decision_group(unterminated, 0, h, d));
 }
 
 TEST(DecisionGroup, BulkItemIdsDeriveFromTheGroupId) {
