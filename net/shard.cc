@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cassert>
 #include <chrono>
 #include <cerrno>
@@ -290,6 +291,7 @@ void shard::run() {
     // snapshots in this turn cannot move before the turn count the writer may sample.
     std::atomic_thread_fence(std::memory_order_seq_cst);
     refresh_clock();
+    if (_config.receive_batch.run != nullptr) announce_receives();
     unsigned head = 0;
     unsigned seen = 0;
     io_uring_cqe* cqe = nullptr;
@@ -323,6 +325,23 @@ void shard::run() {
   _running.store(false, std::memory_order_release);
   io_uring_queue_exit(&_ring);
   munmap(_buf_ring, _buf_ring_bytes);
+}
+
+void shard::announce_receives() {
+  std::array<received_bytes, receive_batch_max> received;
+  std::size_t count = 0;
+  unsigned head = 0;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_for_each_cqe(&_ring, head, cqe) {
+    const std::uint64_t data = cqe->user_data;
+    if (static_cast<op>(data >> 56) != op::recv || cqe->res <= 0 || !(cqe->flags & IORING_CQE_F_BUFFER)) continue;
+    const auto bid = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+    received[count++] = {static_cast<std::uint32_t>(data), static_cast<std::uint32_t>(data >> 32) & 0xffffff,
+                         {_buf_base + static_cast<std::size_t>(bid) * _config.recv_buffer_bytes,
+                          static_cast<std::size_t>(cqe->res)}};
+    if (count == received.size()) break;
+  }
+  if (count > 0) _config.receive_batch.run(*this, received.data(), count, _config.receive_batch.arg);
 }
 
 void shard::on_cqe(const io_uring_cqe& cqe) {

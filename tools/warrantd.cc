@@ -203,6 +203,7 @@ int main(int argc, char** argv) {
     ops.metrics = &metrics;
 
     opts.server.shard.turn_end = engine_app.shard_turn_hook();  // the decision log's group-commit point
+    opts.server.shard.receive_batch = engine_app.access_guard().receive_hook();  // key lookups warmed per turn
     net::server server(opts.server, routes, metrics);
     server.start();
     engine_app.attach(server, metrics, ops);

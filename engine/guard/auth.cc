@@ -1,5 +1,10 @@
 #include "engine/guard/auth.h"
 
+#include <openssl/crypto.h>
+
+#include <cassert>
+#include <cstring>
+
 namespace warrant::engine {
 
 std::string_view presented_key(const net::http_request& req) {
@@ -21,13 +26,80 @@ std::string_view presented_key(const net::http_request& req) {
 // Shape only (prefix, length, alphabet), not the checksum: a key whose checksum is wrong was
 // never generated, so it is in no index and gets the same 401 after one lookup; verifying the
 // checksum would cost a second SHA-256 on every request to answer the same thing earlier.
-const key_admission* find_usable_key(const net::http_request& req, const tenancy_snapshot& snapshot,
-                                     std::int64_t now_ms) {
-  const std::string_view key = presented_key(req);
-  if (!api_key_shaped(key)) return nullptr;
-  const key_admission* slot = snapshot.usable_keys.find(hash_api_key(key));
+const key_admission* find_usable_key(const key_hash& h, const tenancy_snapshot& snapshot, std::int64_t now_ms) {
+  const key_admission* slot = snapshot.usable_keys.find(h);
   if (slot == nullptr || !slot->usable_at(now_ms)) return nullptr;
   return slot;
+}
+
+namespace {
+
+bool starts_with_ci(std::string_view s, std::string_view lower_prefix) {
+  if (s.size() < lower_prefix.size()) return false;
+  for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
+    const char c = s[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != lower_prefix[i]) return false;
+  }
+  return true;
+}
+
+std::string_view trim_ows(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+}  // namespace
+
+std::string_view presented_key_in_head(std::string_view bytes) {
+  constexpr std::string_view api_key_name = "x-api-key:";
+  constexpr std::string_view authorization_name = "authorization:";
+  constexpr std::string_view bearer = "bearer ";
+  std::string_view bearer_key;
+  std::size_t end = bytes.find('\n');  // the request line is skipped
+  while (end != std::string_view::npos) {
+    const std::size_t start = end + 1;
+    end = bytes.find('\n', start);
+    if (end == std::string_view::npos) break;  // a line not received whole
+    std::string_view line = bytes.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;  // the end of the head
+    if (starts_with_ci(line, api_key_name)) {
+      const std::string_view key = trim_ows(line.substr(api_key_name.size()));
+      if (!key.empty()) return key;  // an empty one is absent, as in presented_key
+      continue;
+    }
+    if (bearer_key.empty() && starts_with_ci(line, authorization_name)) {
+      const std::string_view value = trim_ows(line.substr(authorization_name.size()));
+      if (value.size() > bearer.size() && starts_with_ci(value, bearer)) bearer_key = trim_ows(value.substr(bearer.size()));
+    }
+  }
+  return bearer_key;
+}
+
+bool warmed_keys::add(std::uint32_t conn_slot, std::uint32_t conn_generation, std::string_view key) {
+  assert(key.size() == api_key_chars);
+  if (_count == _entries.size()) return false;
+  entry& e = _entries[_count++];
+  e.conn_slot = conn_slot;
+  e.conn_generation = conn_generation;
+  e.hash = hash_api_key(key);
+  std::memcpy(e.text.data(), key.data(), api_key_chars);
+  e.candidate = nullptr;
+  return true;
+}
+
+key_hash warmed_keys::hash(std::uint32_t conn_slot, std::uint32_t conn_generation, std::string_view key) {
+  assert(key.size() == api_key_chars);
+  for (std::size_t i = _next; i < _count; ++i) {
+    const entry& e = _entries[i];
+    if (e.conn_slot != conn_slot || e.conn_generation != conn_generation) continue;
+    _next = i + 1;
+    // Constant time, although both texts came from this one connection.
+    if (CRYPTO_memcmp(e.text.data(), key.data(), api_key_chars) == 0) return e.hash;
+    break;
+  }
+  return hash_api_key(key);
 }
 
 const api_key_record* authenticate(const net::http_request& req, const tenancy_snapshot& snapshot,

@@ -7,6 +7,7 @@
 // The guard (engine/guard/guard.h) is the only caller on the request path. Shard threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -19,9 +20,46 @@ namespace warrant::engine {
 // The presented key, or empty. `x-api-key` wins when both headers are present.
 std::string_view presented_key(const net::http_request& req);
 
-// The request path: the key table slot of this request's usable key, or nullptr.
-const key_admission* find_usable_key(const net::http_request& req, const tenancy_snapshot& snapshot,
-                                     std::int64_t now_ms);
+// The key a request would present, read from the raw bytes of its head before it is parsed
+// (engine/guard/guard.h, "Warming"), or empty: the first `x-api-key` line, else the first
+// `Authorization: Bearer` one, header names and the scheme case-insensitive. Only whole lines
+// are read, up to the blank line. A hint: the parsed request is what counts.
+std::string_view presented_key_in_head(std::string_view bytes);
+
+// The request path: the key table entry whose key's SHA-256 is `h`, if it is usable at
+// `now_ms`, or nullptr.
+const key_admission* find_usable_key(const key_hash& h, const tenancy_snapshot& snapshot, std::int64_t now_ms);
+
+// The keys of one loop turn's receives, hashed before their requests are handled (guard.h,
+// "Warming"), in arrival order, with the connection each came from. One per shard; shard
+// thread only; no allocation after construction.
+class warmed_keys {
+ public:
+  struct entry {
+    std::uint32_t conn_slot = 0;
+    std::uint32_t conn_generation = 0;
+    key_hash hash{};
+    std::array<char, api_key_chars> text{};
+    const key_admission* candidate = nullptr;  // key_table::prefetch_entry's answer
+  };
+  static constexpr std::size_t capacity = 64;  // = net::receive_batch_max
+
+  void clear() { _count = _next = 0; }
+  // Hashes `key` (api_key_shaped) received on the connection and keeps it; false when full.
+  bool add(std::uint32_t conn_slot, std::uint32_t conn_generation, std::string_view key);
+  entry* begin() { return _entries.data(); }
+  entry* end() { return _entries.data() + _count; }
+
+  // The SHA-256 of `key` (api_key_shaped) presented on the connection: the kept one when this
+  // connection's warmed key is the same text (compared in constant time), else computed.
+  // Entries are consumed in order: one of a connection that comes before is skipped.
+  key_hash hash(std::uint32_t conn_slot, std::uint32_t conn_generation, std::string_view key);
+
+ private:
+  std::array<entry, capacity> _entries{};
+  std::size_t _count = 0;
+  std::size_t _next = 0;
+};
 
 // The usable key record for this request, or nullptr, from the snapshot's maps (snapshots that
 // were not published, such as tests' and offline tools').

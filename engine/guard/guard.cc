@@ -19,6 +19,12 @@ std::int64_t monotonic_now_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// This shard's counters' index. warrantd runs at most guard_shards_max shards.
+std::size_t shard_slot(std::size_t shard_index) {
+  assert(shard_index < guard_shards_max);
+  return shard_index < guard_shards_max ? shard_index : guard_shards_max - 1;
+}
+
 }  // namespace
 
 struct guard::guarded_route {
@@ -30,7 +36,8 @@ guard::guard(tenancy_index& tenancy, const guard_options& options)
     : _tenancy(tenancy),
       _options(options),
       _addresses(options.auth_failures_per_minute),
-      _counters(std::make_unique<guard_shard_counters[]>(guard_shards_max)) {
+      _counters(std::make_unique<guard_shard_counters[]>(guard_shards_max)),
+      _warmed(std::make_unique<std::unique_ptr<warmed_keys>[]>(guard_shards_max)) {
   if (_options.auth_failures_per_minute > auth_failures_per_minute_max) {
     throw std::invalid_argument("auth failures per minute: at most 1000000");
   }
@@ -80,9 +87,34 @@ std::int64_t guard::now_unix_ms(const net::shard& owner) const {
   return _options.clock.unix_ms != nullptr ? _options.clock.unix_ms() : owner.now_unix_ms();
 }
 
-guard_shard_counters& guard::counters(std::size_t shard_index) {
-  assert(shard_index < guard_shards_max);
-  return _counters[shard_index < guard_shards_max ? shard_index : guard_shards_max - 1];
+guard_shard_counters& guard::counters(std::size_t shard_index) { return _counters[shard_slot(shard_index)]; }
+
+void guard::warm(std::size_t shard_index, const net::received_bytes* received, std::size_t count) {
+  if (shard_index >= guard_shards_max) return;  // never shared between shards
+  std::unique_ptr<warmed_keys>& w = _warmed[shard_index];
+  if (w == nullptr) w = std::make_unique<warmed_keys>();
+  w->clear();
+  const key_table& table = _tenancy.current().usable_keys;
+  if (table.size() == 0) return;
+  // Three passes, each only starting loads for the next: index slots, entries, limiter cells.
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string_view key = presented_key_in_head(received[i].bytes);
+    if (!api_key_shaped(key) || !w->add(received[i].conn_slot, received[i].conn_generation, key)) continue;
+    table.prefetch_slot((w->end() - 1)->hash);
+  }
+  for (warmed_keys::entry& e : *w) e.candidate = table.prefetch_entry(e.hash);
+  for (const warmed_keys::entry& e : *w) {
+    if (e.candidate == nullptr) continue;
+    if (e.candidate->workspace_limiter != nullptr) __builtin_prefetch(e.candidate->workspace_limiter, 1);
+    if (e.candidate->key_limiter != nullptr) __builtin_prefetch(e.candidate->key_limiter, 1);
+  }
+}
+
+net::shard_receive_hook guard::receive_hook() {
+  return {[](net::shard& s, const net::received_bytes* received, std::size_t count, void* self) {
+            static_cast<guard*>(self)->warm(s.index(), received, count);
+          },
+          this};
 }
 
 // The admission step (see guard.h). Everything here reads the one snapshot loaded at the top,
@@ -93,7 +125,13 @@ void guard::serve(net::request_context& ctx, const guarded_route& route) {
   const tenancy_snapshot& snapshot = _tenancy.current();
   // One probe of the snapshot's key table (engine/tenancy/key_table.h): the slot carries the
   // key's workspace, limits and limiter cells, resolved when the snapshot was published.
-  const key_admission* key = find_usable_key(ctx.req, snapshot, now_unix_ms(ctx.owner));
+  const std::string_view presented = presented_key(ctx.req);
+  if (!api_key_shaped(presented)) return refuse_authentication(ctx, n, now);
+  const std::size_t shard_index = ctx.owner.index();
+  warmed_keys* warmed = shard_index < guard_shards_max ? _warmed[shard_index].get() : nullptr;
+  const key_hash h = warmed != nullptr ? warmed->hash(ctx.conn_slot, ctx.conn_generation, presented)
+                                       : hash_api_key(presented);
+  const key_admission* key = find_usable_key(h, snapshot, now_unix_ms(ctx.owner));
   if (key == nullptr) return refuse_authentication(ctx, n, now);
 
   const rate_decision limit = admit_request(*key, now);

@@ -121,6 +121,26 @@ class key_table {
     }
   }
 
+  // Any thread, for a batch of lookups to come (engine/guard/guard.h, "Warming"): each step
+  // only starts loads, so that the misses of many keys overlap. `prefetch_slot` asks for the
+  // index slot of `h`; `prefetch_entry` then reads it (and any collisions after it) and asks
+  // for the lines of the entry whose tag matches, returning it (not compared: it may be
+  // another key's) or nullptr.
+  void prefetch_slot(const key_hash& h) const {
+    if (!_index.empty()) __builtin_prefetch(&_index[home(h)]);
+  }
+  const key_admission* prefetch_entry(const key_hash& h) const {
+    if (_index.empty()) return nullptr;
+    const std::uint64_t tag = tag_of(h);
+    for (std::size_t i = home(h);; i = (i + 1) & _mask) {
+      const std::uint64_t slot = _index[i];
+      if (slot == 0) return nullptr;
+      if ((slot >> 32) != tag) continue;
+      const cache_line* line = &_arena[(slot & 0xffff'ffffu) - 1];
+      for (std::size_t l = 0; l < prefetch_lines; ++l) __builtin_prefetch(line + l);
+      return std::launder(reinterpret_cast<const key_admission*>(line));
+    }
+  }
   std::size_t size() const { return _size; }
   std::size_t slots() const { return _index.size(); }
   // The longest probe sequence of any key present (tests, diagnostics).

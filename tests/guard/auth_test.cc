@@ -75,6 +75,62 @@ std::string reference_checksum(std::string_view body) {
   return out;
 }
 
+// The raw-bytes reading (guard "Warming") finds what the parser would, from whole lines.
+TEST(PresentedKeyInHead, AgreesWithTheParsedRequest) {
+  for (const std::string lines :
+       {"x-api-key: abc\r\n", "X-API-Key: abc\r\n", "Authorization: Bearer abc\r\n", "authorization: bearer abc\r\n",
+        "Authorization: BEARER abc\r\n", "Authorization: Bearer    abc\r\n", "Authorization: Bearer abc   \r\n",
+        "x-api-key: one\r\nAuthorization: Bearer two\r\n", "Authorization: Bearer two\r\nx-api-key: one\r\n",
+        "x-api-key: \r\nAuthorization: Bearer two\r\n", "", "Authorization: Basic abc\r\n", "Authorization: Bearer\r\n",
+        "Authorization: Bearer \r\n", "Authorization: Bearerabc\r\n", "X-Api-Token: abc\r\n",
+        "Accept: */*\r\nx-api-key:\tabc\t\r\nUser-Agent: t\r\n"}) {
+    const std::string head = "GET /api/me HTTP/1.1\r\nHost: h\r\n" + lines + "\r\n";
+    EXPECT_EQ(presented_key_in_head(head), key_of(lines)) << lines;
+  }
+}
+
+TEST(PresentedKeyInHead, OnlyWholeLinesOfTheHead) {
+  const std::string head = "GET /api/me HTTP/1.1\r\nHost: h\r\nx-api-key: abcdef\r\n\r\n";
+  EXPECT_EQ(presented_key_in_head(head), "abcdef");
+  EXPECT_EQ(presented_key_in_head(head.substr(0, head.find("abcdef") + 3)), "") << "a line cut short is not read";
+  EXPECT_EQ(presented_key_in_head("GET /api/me HTTP/1.1\nx-api-key: bare-lf\n\n"), "bare-lf");
+  EXPECT_EQ(presented_key_in_head("POST /v1/x HTTP/1.1\r\nHost: h\r\n\r\nx-api-key: in-the-body\r\n"), "")
+      << "the body is not the head";
+  EXPECT_EQ(presented_key_in_head("x-api-key: on-the-first-line\r\n\r\n"), "") << "the first line is the request line";
+  EXPECT_EQ(presented_key_in_head("tail of an earlier request\r\nx-api-key: k\r\n"), "k")
+      << "bytes that begin mid-request are read from their first whole line";
+  EXPECT_EQ(presented_key_in_head(""), "");
+  EXPECT_EQ(presented_key_in_head("\n\n\n"), "");
+}
+
+TEST(WarmedKeys, AKeptHashIsUsedOnlyForTheSameConnectionAndTheSameText) {
+  const generated_key a = generate_api_key();
+  const generated_key b = generate_api_key();
+  const generated_key c = generate_api_key();
+  warmed_keys w;
+  ASSERT_TRUE(w.add(1, 7, a.text));
+  ASSERT_TRUE(w.add(2, 7, b.text));
+  ASSERT_TRUE(w.add(3, 7, c.text));
+  EXPECT_EQ(w.end() - w.begin(), 3);
+  EXPECT_EQ(w.begin()->hash, a.hash);
+  // Connection 1 presents another key than the one warmed for it: its own hash, not a's.
+  EXPECT_EQ(w.hash(1, 7, b.text), b.hash);
+  // Connection 2's entry, then connection 3's with another generation (a new connection in
+  // the same slot): computed.
+  EXPECT_EQ(w.hash(2, 7, b.text), b.hash);
+  EXPECT_EQ(w.hash(3, 8, c.text), c.hash);
+  // Entries are consumed in order: connection 2's was used, so a second request of it computes.
+  EXPECT_EQ(w.hash(2, 7, b.text), b.hash);
+  // Unknown connection.
+  EXPECT_EQ(w.hash(9, 9, a.text), a.hash);
+  w.clear();
+  EXPECT_EQ(w.begin(), w.end());
+  for (std::size_t i = 0; i < warmed_keys::capacity; ++i) EXPECT_TRUE(w.add(static_cast<std::uint32_t>(i), 0, a.text));
+  EXPECT_FALSE(w.add(99, 0, a.text)) << "full";
+  EXPECT_EQ(w.hash(5, 0, a.text), a.hash);
+  EXPECT_EQ(w.hash(63, 0, a.text), a.hash);
+}
+
 TEST(ApiKeyFormat, GeneratedKeysAreWellFormedAndKeepTheirChecksum) {
   for (int i = 0; i < 200; ++i) {
     const generated_key g = generate_api_key();

@@ -85,15 +85,26 @@ class harness {
   explicit harness(net::router& routes)
       : _routes(routes), _metrics(routes.routes().size()), _shard(0, config(), routes, _metrics, -1) {}
 
-  run_result run(const std::string& path, const std::string& key) {
-    _text = "GET " + path + " HTTP/1.1\r\nHost: h\r\n";
-    if (!key.empty()) _text += "Authorization: Bearer " + key + "\r\n";
-    _text += "\r\n";
+  static std::string request(const std::string& path, const std::string& key) {
+    std::string text = "GET " + path + " HTTP/1.1\r\nHost: h\r\n";
+    if (!key.empty()) text += "Authorization: Bearer " + key + "\r\n";
+    return text + "\r\n";
+  }
+
+  // With `warming`: the guard is first warmed with `warm_bytes` as this connection's receive,
+  // as the shard's receive hook does (guard.h, "Warming").
+  run_result run(const std::string& path, const std::string& key, guard* warming = nullptr,
+                 const std::string& warm_bytes = {}) {
+    _text = request(path, key);
     net::http_parser parser;
     EXPECT_EQ(parser.parse(_text, _req).status, net::parse_status::complete);
     _res.reset();
     allocations = 0;
     counting = true;
+    if (warming != nullptr) {
+      const net::received_bytes received{0, 0, warm_bytes};
+      warming->warm(0, &received, 1);
+    }
     const net::route_match m = _routes.match(_req.method, _req.path);
     net::request_context ctx{_req, m.params, _res, _shard, 0, 0};
     m.matched->handler(ctx);
@@ -171,6 +182,44 @@ TEST(GuardHotPath, AdmissionAllocatesNothing) {
     EXPECT_EQ(failed.allocations, 0u);
   }
   EXPECT_NE(h.response().extra_headers().find("Retry-After"), std::string_view::npos);
+}
+
+// Warmed (the shard's receive hook ran first): the same answers, still no allocation, and
+// the key that authenticates is always the one the request presents, whatever was warmed.
+TEST(GuardHotPath, WarmedAdmissionAllocatesNothingAndAuthenticatesThePresentedKey) {
+  hot_path_fixture f;
+  guard g(f.index, guard_options{});
+  net::router routes;
+  register_identity_routes(routes, g);
+  harness h(routes);
+  ASSERT_EQ(h.run("/api/me", f.admin_key).status, 200);
+  const std::string admin_identity(h.response().body().view());
+  ASSERT_EQ(h.run("/api/me", f.viewer_key).status, 200);
+  const std::string viewer_identity(h.response().body().view());
+  ASSERT_NE(admin_identity, viewer_identity);
+  h.run("/api/me", f.admin_key, &g, harness::request("/api/me", f.admin_key));  // the first warm allocates its table
+
+  for (int round = 0; round < 3; ++round) {
+    run_result r = h.run("/api/me", f.admin_key, &g, harness::request("/api/me", f.admin_key));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.allocations, 0u);
+    EXPECT_EQ(h.response().body().view(), admin_identity);
+    // Warmed with the viewer's key, the request presents the admin's: the admin it is.
+    r = h.run("/api/me", f.admin_key, &g, harness::request("/api/me", f.viewer_key));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(h.response().body().view(), admin_identity);
+    r = h.run("/api/me", f.viewer_key, &g, harness::request("/api/me", f.admin_key));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(h.response().body().view(), viewer_identity);
+    // Warmed with a valid key, the request presents an unknown one, or none.
+    EXPECT_EQ(h.run("/api/me", generate_api_key().text, &g, harness::request("/api/me", f.admin_key)).status, 401);
+    EXPECT_EQ(h.run("/api/me", "", &g, harness::request("/api/me", f.admin_key)).status, 401);
+    // Warmed with bytes that hold no key, or half a head.
+    r = h.run("/api/me", f.admin_key, &g, "GET /api/me HTTP/1.1\r\nx-api-");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.allocations, 0u);
+    EXPECT_EQ(h.response().body().view(), admin_identity);
+  }
 }
 
 }  // namespace

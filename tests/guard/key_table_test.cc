@@ -71,6 +71,29 @@ TEST(KeyTable, CollidingHomeSlotsAreAllFoundAndAbsentHashesAreNot) {
   EXPECT_EQ(t.find(other), nullptr) << "the whole hash is compared, not only the home bytes";
 }
 
+TEST(KeyTable, PrefetchingNamesTheEntryWhoseTagMatches) {
+  key_table empty;
+  empty.prefetch_slot(hash_of(5, 0));
+  EXPECT_EQ(empty.prefetch_entry(hash_of(5, 0)), nullptr);
+  tenancy_index idx;
+  idx.stage_workspace(workspace{"w", "w", "w", 100, 1});
+  idx.stage_key(key_record("a", "w", hash_of(5, 0)));
+  key_hash other_tag = hash_of(5, 0);
+  other_tag[8] ^= 1;  // same home slot, another tag
+  idx.stage_key(key_record("b", "w", other_tag));
+  idx.publish();
+  const key_table& t = idx.current().usable_keys;
+  t.prefetch_slot(hash_of(5, 0));
+  EXPECT_EQ(t.prefetch_entry(hash_of(5, 0)), t.find(hash_of(5, 0)));
+  EXPECT_EQ(t.prefetch_entry(other_tag), t.find(other_tag)) << "the colliding key's slot is walked past";
+  EXPECT_EQ(t.prefetch_entry(hash_of(12, 0)), nullptr);
+  // Same home and tag, another hash: the candidate is named, not compared (find refuses it).
+  key_hash same_tag = hash_of(5, 0);
+  same_tag[31] ^= 1;
+  EXPECT_EQ(t.prefetch_entry(same_tag), t.find(hash_of(5, 0)));
+  EXPECT_EQ(t.find(same_tag), nullptr);
+}
+
 TEST(KeyTable, GrowsWithTheKeysAndKeepsTheLoadAtMostOneHalf) {
   tenancy_index idx;
   idx.stage_workspace(workspace{"w", "w", "w", 100, 1});

@@ -351,6 +351,52 @@ TEST_F(ShardTest, PlainRequest) {
   EXPECT_NE(r->head.find("Content-Type: application/json\r\n"), std::string::npos);
 }
 
+// The receive hook (shard_config::receive_batch) sees each turn's received bytes, with the
+// connection they came from, before the requests are handled; the requests are answered as
+// without it.
+struct seen_receives {
+  std::mutex mu;
+  std::vector<std::string> bytes;
+  std::vector<std::uint32_t> slots;
+};
+
+TEST_F(ShardTest, TheReceiveHookSeesEachTurnsBytesBeforeTheRequestsRun) {
+  static seen_receives seen;
+  {
+    std::lock_guard lock(seen.mu);
+    seen.bytes.clear();
+    seen.slots.clear();
+  }
+  START_OR_SKIP(2'000, [](shard_config& sc) {
+    sc.receive_batch.run = [](shard&, const received_bytes* received, std::size_t count, void* arg) {
+      auto* into = static_cast<seen_receives*>(arg);
+      EXPECT_GE(count, 1u);
+      EXPECT_LE(count, receive_batch_max);
+      std::lock_guard lock(into->mu);
+      for (std::size_t i = 0; i < count; ++i) {
+        into->bytes.emplace_back(received[i].bytes);
+        into->slots.push_back(received[i].conn_slot);
+      }
+    };
+    sc.receive_batch.arg = &seen;
+  });
+  client a(port());
+  client b(port());
+  ASSERT_TRUE(a.connected && b.connected);
+  a.send(get("/echo/first"));
+  ASSERT_TRUE(a.read_reply());
+  b.send(get("/echo/second"));
+  const auto r = b.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "second");
+  std::lock_guard lock(seen.mu);
+  std::string all;
+  for (const std::string& s : seen.bytes) all += s;
+  EXPECT_NE(all.find("GET /echo/first HTTP/1.1\r\n"), std::string::npos);
+  EXPECT_NE(all.find("GET /echo/second HTTP/1.1\r\n"), std::string::npos);
+  EXPECT_EQ(seen.bytes.size(), seen.slots.size());
+}
+
 TEST_F(ShardTest, NotFoundAndMethodNotAllowed) {
   START_OR_SKIP();
   client c(port());
