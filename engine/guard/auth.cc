@@ -1,7 +1,5 @@
 #include "engine/guard/auth.h"
 
-#include <openssl/crypto.h>
-
 #include <cassert>
 #include <cstring>
 
@@ -47,6 +45,24 @@ std::string_view trim_ows(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   return v;
+}
+
+// Equality of two api_key_chars-long texts in constant time (both came from one connection,
+// but the kept text must not become a timing oracle all the same): 8-byte words, XORed and
+// ORed, the last word overlapping the one before; CRYPTO_memcmp's byte loop cost ~4x more.
+bool same_key_text(const char* a, const char* b) {
+  static_assert(api_key_chars >= 8);
+  std::uint64_t diff = 0;
+  const auto word_diff = [&](std::size_t at) {
+    std::uint64_t x = 0;
+    std::uint64_t y = 0;
+    std::memcpy(&x, a + at, 8);
+    std::memcpy(&y, b + at, 8);
+    diff |= x ^ y;
+  };
+  for (std::size_t at = 0; at + 8 <= api_key_chars; at += 8) word_diff(at);
+  word_diff(api_key_chars - 8);
+  return diff == 0;
 }
 
 }  // namespace
@@ -95,8 +111,7 @@ key_hash warmed_keys::hash(std::uint32_t conn_slot, std::uint32_t conn_generatio
     const entry& e = _entries[i];
     if (e.conn_slot != conn_slot || e.conn_generation != conn_generation) continue;
     _next = i + 1;
-    // Constant time, although both texts came from this one connection.
-    if (CRYPTO_memcmp(e.text.data(), key.data(), api_key_chars) == 0) return e.hash;
+    if (same_key_text(e.text.data(), key.data())) return e.hash;
     break;
   }
   return hash_api_key(key);

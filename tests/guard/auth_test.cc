@@ -123,6 +123,19 @@ TEST(WarmedKeys, AKeptHashIsUsedOnlyForTheSameConnectionAndTheSameText) {
   EXPECT_EQ(w.hash(2, 7, b.text), b.hash);
   // Unknown connection.
   EXPECT_EQ(w.hash(9, 9, a.text), a.hash);
+  // Texts that differ in one character only, first, in the middle, last (the word compare's
+  // overlapping tail): never the kept hash.
+  for (const std::size_t at : {std::size_t{0}, std::size_t{30}, std::size_t{47}, api_key_chars - 1}) {
+    std::string near = a.text;
+    near[at] = near[at] == 'A' ? 'B' : 'A';
+    w.clear();
+    ASSERT_TRUE(w.add(1, 7, a.text));
+    EXPECT_EQ(w.hash(1, 7, near), hash_api_key(near)) << at;
+    EXPECT_NE(hash_api_key(near), a.hash);
+  }
+  w.clear();
+  ASSERT_TRUE(w.add(1, 7, a.text));
+  EXPECT_EQ(w.hash(1, 7, a.text), a.hash);
   w.clear();
   EXPECT_EQ(w.begin(), w.end());
   for (std::size_t i = 0; i < warmed_keys::capacity; ++i) EXPECT_TRUE(w.add(static_cast<std::uint32_t>(i), 0, a.text));
