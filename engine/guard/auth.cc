@@ -32,21 +32,6 @@ const key_admission* find_usable_key(const key_hash& h, const tenancy_snapshot& 
 
 namespace {
 
-bool starts_with_ci(std::string_view s, std::string_view lower_prefix) {
-  if (s.size() < lower_prefix.size()) return false;
-  for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
-    const char c = s[i];
-    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != lower_prefix[i]) return false;
-  }
-  return true;
-}
-
-std::string_view trim_ows(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
 // Equality of two api_key_chars-long texts in constant time (both came from one connection,
 // but the kept text must not become a timing oracle all the same): 8-byte words, XORed and
 // ORed, the last word overlapping the one before; CRYPTO_memcmp's byte loop cost ~4x more.
@@ -66,32 +51,6 @@ bool same_key_text(const char* a, const char* b) {
 }
 
 }  // namespace
-
-std::string_view presented_key_in_head(std::string_view bytes) {
-  constexpr std::string_view api_key_name = "x-api-key:";
-  constexpr std::string_view authorization_name = "authorization:";
-  constexpr std::string_view bearer = "bearer ";
-  std::string_view bearer_key;
-  std::size_t end = bytes.find('\n');  // the request line is skipped
-  while (end != std::string_view::npos) {
-    const std::size_t start = end + 1;
-    end = bytes.find('\n', start);
-    if (end == std::string_view::npos) break;  // a line not received whole
-    std::string_view line = bytes.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;  // the end of the head
-    if (starts_with_ci(line, api_key_name)) {
-      const std::string_view key = trim_ows(line.substr(api_key_name.size()));
-      if (!key.empty()) return key;  // an empty one is absent, as in presented_key
-      continue;
-    }
-    if (bearer_key.empty() && starts_with_ci(line, authorization_name)) {
-      const std::string_view value = trim_ows(line.substr(authorization_name.size()));
-      if (value.size() > bearer.size() && starts_with_ci(value, bearer)) bearer_key = trim_ows(value.substr(bearer.size()));
-    }
-  }
-  return bearer_key;
-}
 
 bool warmed_keys::add(std::uint32_t conn_slot, std::uint32_t conn_generation, std::string_view key) {
   assert(key.size() == api_key_chars);

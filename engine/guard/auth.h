@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "engine/guard/raw_head.h"
 #include "engine/tenancy/index.h"
 #include "net/http_parser.h"
 #include "net/http_response.h"
@@ -19,12 +20,6 @@ namespace warrant::engine {
 
 // The presented key, or empty. `x-api-key` wins when both headers are present.
 std::string_view presented_key(const net::http_request& req);
-
-// The key a request would present, read from the raw bytes of its head before it is parsed
-// (engine/guard/guard.h, "Warming"), or empty: the first `x-api-key` line, else the first
-// `Authorization: Bearer` one, header names and the scheme case-insensitive. Only whole lines
-// are read, up to the blank line. A hint: the parsed request is what counts.
-std::string_view presented_key_in_head(std::string_view bytes);
 
 // The request path: the key table entry whose key's SHA-256 is `h`, if it is usable at
 // `now_ms`, or nullptr.
