@@ -21,9 +21,6 @@ std::string_view presented_key(const net::http_request& req) {
   return auth;
 }
 
-// Shape only (prefix, length, alphabet), not the checksum: a key whose checksum is wrong was
-// never generated, so it is in no index and gets the same 401 after one lookup; verifying the
-// checksum would cost a second SHA-256 on every request to answer the same thing earlier.
 const key_admission* find_usable_key(const key_hash& h, const tenancy_snapshot& snapshot, std::int64_t now_ms) {
   const key_admission* slot = snapshot.usable_keys.find(h);
   if (slot == nullptr || !slot->usable_at(now_ms)) return nullptr;

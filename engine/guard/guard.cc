@@ -89,6 +89,8 @@ std::int64_t guard::now_unix_ms(const net::shard& owner) const {
 
 guard_shard_counters& guard::counters(std::size_t shard_index) { return _counters[shard_slot(shard_index)]; }
 
+static_assert(warmed_keys::capacity >= net::receive_batch_max, "a turn's receives all fit");
+
 void guard::warm(std::size_t shard_index, const net::received_bytes* received, std::size_t count) {
   if (shard_index >= guard_shards_max) return;  // never shared between shards
   std::unique_ptr<warmed_keys>& w = _warmed[shard_index];
@@ -125,6 +127,9 @@ void guard::serve(net::request_context& ctx, const guarded_route& route) {
   const tenancy_snapshot& snapshot = _tenancy.current();
   // One probe of the snapshot's key table (engine/tenancy/key_table.h): the slot carries the
   // key's workspace, limits and limiter cells, resolved when the snapshot was published.
+  // Shape only (prefix, length, alphabet), not the checksum: a key whose checksum is wrong was
+  // never generated, so it is in no table and gets the same 401 after one lookup; verifying
+  // the checksum would cost a second SHA-256 on every request to answer the same thing earlier.
   const std::string_view presented = presented_key(ctx.req);
   if (!api_key_shaped(presented)) return refuse_authentication(ctx, n, now);
   const std::size_t shard_index = ctx.owner.index();

@@ -30,7 +30,7 @@
 // cell are usually not in the CPU caches, and each waits for the one before: two or three
 // dependent misses per request. `warm` (installed as the shards' net::shard_receive_hook by
 // warrantd) runs once per loop turn before the turn's requests are handled: it reads the key
-// of each received head (auth.h presented_key_in_head), hashes it, and asks for the slots of
+// of each received head (raw_head.h presented_key_in_head), hashes it, and asks for the slots of
 // all of them, then for their entries, then for their limiter cells, so that the misses of the
 // whole batch overlap. The requests are then handled as always; a request finds its key's hash
 // already made when its connection's warmed key is the same text (warmed_keys::hash), and
