@@ -106,21 +106,13 @@ class key_table {
   // Any thread: the entry of the key whose SHA-256 is `h`, or nullptr. Constant-time compare
   // of the full hash for the candidate entries.
   const key_admission* find(const key_hash& h) const {
-    if (_index.empty()) return nullptr;
-    const std::uint64_t tag = tag_of(h);
-    for (std::size_t i = home(h);; i = (i + 1) & _mask) {
-      const std::uint64_t slot = _index[i];
-      if (slot == 0) return nullptr;
-      if ((slot >> 32) != tag) continue;
-      const cache_line* line = &_arena[(slot & 0xffff'ffffu) - 1];
+    return probe(h, [&h](const cache_line* line, const key_admission* e) {
       // The entry's second line and the answer after it: loads that overlap with the compare
       // and the admission instead of waiting for the handler.
       for (std::size_t l = 1; l < prefetch_lines; ++l) __builtin_prefetch(line + l);
-      const key_admission* e = std::launder(reinterpret_cast<const key_admission*>(line));
-      if (same_hash(e->hash, h)) return e;
-    }
+      return same_hash(e->hash, h);
+    });
   }
-
   // Any thread, for a batch of lookups to come (engine/guard/guard.h, "Warming"): each step
   // only starts loads, so that the misses of many keys overlap. `prefetch_slot` asks for the
   // index slot of `h`; `prefetch_entry` then reads it (and any collisions after it) and asks
@@ -130,16 +122,10 @@ class key_table {
     if (!_index.empty()) __builtin_prefetch(&_index[home(h)]);
   }
   const key_admission* prefetch_entry(const key_hash& h) const {
-    if (_index.empty()) return nullptr;
-    const std::uint64_t tag = tag_of(h);
-    for (std::size_t i = home(h);; i = (i + 1) & _mask) {
-      const std::uint64_t slot = _index[i];
-      if (slot == 0) return nullptr;
-      if ((slot >> 32) != tag) continue;
-      const cache_line* line = &_arena[(slot & 0xffff'ffffu) - 1];
+    return probe(h, [](const cache_line* line, const key_admission*) {
       for (std::size_t l = 0; l < prefetch_lines; ++l) __builtin_prefetch(line + l);
-      return std::launder(reinterpret_cast<const key_admission*>(line));
-    }
+      return true;
+    });
   }
   std::size_t size() const { return _size; }
   std::size_t slots() const { return _index.size(); }
@@ -161,6 +147,21 @@ class key_table {
     std::size_t identity_offset;
     std::size_t identity_bytes;
   };
+  // Walks the probe sequence of `h` over the entries whose tag matches, until `take(first
+  // line, entry)` says yes: that entry, or nullptr at the first empty slot.
+  template <typename Take>
+  const key_admission* probe(const key_hash& h, Take&& take) const {
+    if (_index.empty()) return nullptr;
+    const std::uint64_t tag = tag_of(h);
+    for (std::size_t i = home(h);; i = (i + 1) & _mask) {
+      const std::uint64_t slot = _index[i];
+      if (slot == 0) return nullptr;
+      if ((slot >> 32) != tag) continue;
+      const cache_line* line = &_arena[(slot & 0xffff'ffffu) - 1];
+      const key_admission* e = std::launder(reinterpret_cast<const key_admission*>(line));
+      if (take(line, e)) return e;
+    }
+  }
   void clear();
   void lay_out(const std::vector<pending>& entries, std::string_view identities);
   std::size_t home(const key_hash& h) const {

@@ -94,6 +94,22 @@ decision_item_view item(const std::array<std::string_view, 2>& reasons, std::str
   return d;
 }
 
+// The fields `item` (below) writes, as a group reads them back.
+void expect_sample_item(const stored_decision& d, std::string_view actor_id, std::string_view why_json) {
+  ASSERT_TRUE(d.decided);
+  EXPECT_EQ(d.outcome, decision::step_up);
+  EXPECT_EQ(d.tier, 2);
+  EXPECT_EQ(d.required_tier, 3);
+  EXPECT_EQ(d.claims, claim_status::contested);
+  EXPECT_EQ(d.actor, actor_type::service);
+  EXPECT_EQ(d.action, "data.export_pii");
+  EXPECT_EQ(d.actor_id, actor_id);
+  EXPECT_EQ(d.why_json, why_json);
+  ASSERT_EQ(d.reason_count, 2u);
+  EXPECT_EQ(d.reasons[0], "TIER_STEP_UP_BAND");
+  EXPECT_EQ(d.reasons[1], "CLAIMS_CONTESTED");
+}
+
 TEST(DecisionGroup, RoundTripsEveryItem) {
   const std::array<std::string_view, 2> reasons = {"TIER_STEP_UP_BAND", "CLAIMS_CONTESTED"};
   std::string payload;
@@ -115,18 +131,7 @@ TEST(DecisionGroup, RoundTripsEveryItem) {
     EXPECT_EQ(h.evaluated_at_ms, 1'780'000'000'123);
     EXPECT_EQ(h.policy_version, "evidence-defaults-1");
     EXPECT_EQ(h.items, 3u);
-    ASSERT_TRUE(d.decided);
-    EXPECT_EQ(d.outcome, decision::step_up);
-    EXPECT_EQ(d.tier, 2);
-    EXPECT_EQ(d.required_tier, 3);
-    EXPECT_EQ(d.claims, claim_status::contested);
-    EXPECT_EQ(d.actor, actor_type::service);
-    EXPECT_EQ(d.action, "data.export_pii");
-    EXPECT_EQ(d.actor_id, i == 0 ? "svc-0" : "svc-2");
-    EXPECT_EQ(d.why_json, R"("Tier 2 is below \"3\".")");
-    ASSERT_EQ(d.reason_count, 2u);
-    EXPECT_EQ(d.reasons[0], "TIER_STEP_UP_BAND");
-    EXPECT_EQ(d.reasons[1], "CLAIMS_CONTESTED");
+    expect_sample_item(d, i == 0 ? "svc-0" : "svc-2", R"("Tier 2 is below \"3\".")");
   }
   decision_group_header h;
   stored_decision d;
@@ -225,18 +230,7 @@ TEST(DecisionGroup, VersionOneGroupsAreStillRead) {
     EXPECT_EQ(h.version, 1u);
     EXPECT_EQ(h.items, 2u);
     EXPECT_EQ(h.policy_version, "evidence-defaults-1");
-    ASSERT_TRUE(d.decided);
-    EXPECT_EQ(d.outcome, decision::step_up);
-    EXPECT_EQ(d.tier, 2);
-    EXPECT_EQ(d.required_tier, 3);
-    EXPECT_EQ(d.claims, claim_status::contested);
-    EXPECT_EQ(d.actor, actor_type::service);
-    EXPECT_EQ(d.action, "data.export_pii");
-    EXPECT_EQ(d.actor_id, i == 0 ? "svc-0" : "svc-1");
-    EXPECT_EQ(d.why_json, R"("Tier 2 is below 3.")");
-    ASSERT_EQ(d.reason_count, 2u);
-    EXPECT_EQ(d.reasons[0], "TIER_STEP_UP_BAND");
-    EXPECT_EQ(d.reasons[1], "CLAIMS_CONTESTED");
+    expect_sample_item(d, i == 0 ? "svc-0" : "svc-1", R"("Tier 2 is below 3.")");
   }
   group_v1 dangling;
   dangling.item("svc-0", "", 0);  // names a whyRec no item has written
