@@ -28,7 +28,9 @@
 #      NAME@pN keeps N requests in flight per connection (ratios then against healthz@pN);
 #      and, in every round, `warrant-storage-bench --producers 1 --in-flight 1` on the scratch
 #      directory (same disk), whose raw_1 is the ingestion reference. Server CPU per request:
-#      utime + stime of warrantd from /proc/PID/stat over the measured run ÷ responses;
+#      utime + stime of warrantd from /proc/PID/stat over the measured run ÷ responses; the
+#      storage writer thread's part of it (thread `warrant-writer`) is printed per run and
+#      kept as `writer_share` (median [min, max]) in OUT;
 #   5. prints a table and the ratios (median [min, max] over the rounds) and writes OUT.
 #
 # Builds nothing: needs the Release build
@@ -129,6 +131,18 @@ cpu_ticks() {  # utime + stime (fields 14, 15) of warrantd, all its threads
   echo $((fields[11] + fields[12]))
 }
 
+writer_ticks() {  # the same for its storage writer thread alone (named warrant-writer)
+  local task line fields
+  for task in /proc/"$SERVER_PID"/task/*; do
+    [ "$(cat "$task/comm" 2>/dev/null)" = warrant-writer ] || continue
+    read -r line <"$task/stat"
+    read -r -a fields <<<"${line##*) }"
+    echo $((fields[11] + fields[12]))
+    return
+  done
+  echo 0
+}
+
 arm_args() {  # NAME or NAME@pN (N requests in flight per connection instead of 1)
   local depth=1
   [[ $1 == *@p* ]] && depth=${1##*@p}
@@ -141,22 +155,25 @@ arm_args() {  # NAME or NAME@pN (N requests in flight per connection instead of 
 }
 
 run_arm() {  # round, arm
-  local round=$1 arm=$2 json before after args=()
+  local round=$1 arm=$2 json before after writer_before writer_after args=()
   mapfile -t args < <(arm_args "$arm")
   "${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$WARMUP" --json >/dev/null || die "warm-up of $arm failed"
   before=$(cpu_ticks)
+  writer_before=$(writer_ticks)
   json=$("${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$DURATION" --json) || die "run of $arm failed"
   after=$(cpu_ticks)
-  printf '{"kind":"http","round":%d,"arm":"%s","cpu_ticks":%d,"bench":%s}\n' \
-    "$round" "$arm" $((after - before)) "$json" >>"$WORK_DIR/runs.jsonl"
-  python3 - "$json" $((after - before)) "$CLK_TCK" "$round" "$arm" <<'PY' >&2
+  writer_after=$(writer_ticks)
+  printf '{"kind":"http","round":%d,"arm":"%s","cpu_ticks":%d,"writer_ticks":%d,"bench":%s}\n' \
+    "$round" "$arm" $((after - before)) $((writer_after - writer_before)) "$json" >>"$WORK_DIR/runs.jsonl"
+  python3 - "$json" $((after - before)) "$CLK_TCK" "$round" "$arm" $((writer_after - writer_before)) <<'PY' >&2
 import json, sys
-j = json.loads(sys.argv[1]); ticks = int(sys.argv[2]); hz = int(sys.argv[3])
+j = json.loads(sys.argv[1]); ticks = int(sys.argv[2]); hz = int(sys.argv[3]); writer = int(sys.argv[6])
 n = j["requests"]
 cpu = ticks * 1e6 / hz / n if n else 0
+share = f"{100 * writer / ticks:3.0f} %" if ticks else "  - "
 print(f"evidence-load: round {sys.argv[4]} {sys.argv[5]:10s} {j['rps']:9.0f} req/s  "
       f"p50 {j['latency_us']['p50']:8.1f} us  p99 {j['latency_us']['p99']:8.1f} us  "
-      f"{cpu:7.2f} CPU us/req  status {j['status']}  errors {j['errors']['total']}")
+      f"{cpu:7.2f} CPU us/req (writer {share})  status {j['status']}  errors {j['errors']['total']}")
 PY
 }
 
@@ -235,6 +252,8 @@ for arm in arms:
            "p50_us": med([r["bench"]["latency_us"]["p50"] for r in rs.values()]),
            "p99_us": med([r["bench"]["latency_us"]["p99"] for r in rs.values()]),
            "cpu_us": spread([r["cpu_us"] for r in rs.values()]),
+           # the storage writer thread's part of that CPU (the decision log, durable writes)
+           "writer_share": spread([r.get("writer_ticks", 0) / r["cpu_ticks"] for r in rs.values() if r["cpu_ticks"]]),
            "non_2xx": sum(r["bench"]["requests"] - r["bench"]["status_class"]["2xx"] for r in rs.values()),
            "errors": sum(r["bench"]["errors"]["total"] for r in rs.values())}
     if base(arm) != "healthz" and hz_runs:
