@@ -245,10 +245,10 @@ class field_cursor {
 
 }  // namespace
 
-std::optional<std::size_t> decision_group_writer::literals::find(std::string_view s) const {
+std::optional<std::size_t> decision_group_writer::literals::find_equal(std::string_view s) const {
   for (std::size_t i = 0; i < _remembered_count; ++i) {
     const entry& e = _remembered[i];
-    if (e.size == s.size() && (e.data == s.data() || std::string_view(e.data, e.size) == s)) return e.number;
+    if (e.size == s.size() && std::string_view(e.data, e.size) == s) return e.number;
   }
   return std::nullopt;
 }

@@ -87,12 +87,18 @@ class decision_group_writer {
   class literals {
    public:
     static constexpr std::size_t remembered_max = 16;
-    // The number of `s` when it was written before (compared by pointer first: most come
-    // from the policy's tables, where equal strings are one string).
-    std::optional<std::size_t> find(std::string_view s) const;
+    // The number of `s` when it was written before. By pointer first, over all of them: most
+    // come from the policy's tables, where equal strings are one string; then by content.
+    std::optional<std::size_t> find(std::string_view s) const {
+      for (std::size_t i = 0; i < _remembered_count; ++i) {
+        if (_remembered[i].data == s.data() && _remembered[i].size == s.size()) return _remembered[i].number;
+      }
+      return find_equal(s);
+    }
     void written(std::string_view s);  // `s` was written out: it takes the next number
 
    private:
+    std::optional<std::size_t> find_equal(std::string_view s) const;
     struct entry {
       const char* data;
       std::size_t size;
