@@ -26,8 +26,15 @@ class decision_log::batch final : public storage::command {
     std::uint32_t value_bytes;
   };
 
+  // Room for a full batch of evaluates up front (~64 bytes each with their share of the group
+  // keys and headers; more when the loop turns are short and the groups small). Without it a
+  // batch's data grew whenever the request rate made more, smaller groups than any batch
+  // before: an allocation on the request path that depended on timing.
+  static constexpr std::size_t data_bytes_per_decision = 64;
+
   batch(decision_log::shard_state& owner, std::size_t entries_reserved) : _owner(owner) {
     entries.reserve(entries_reserved);
+    data.reserve(entries_reserved * data_bytes_per_decision);
     lazy = true;  // the answers have gone out: nobody waits for this commit
   }
 
@@ -75,6 +82,7 @@ struct alignas(64) decision_log::shard_state {
   // Shard thread only.
   std::array<open_group, open_groups_max> groups;
   std::size_t groups_open = 0;  // groups[0, groups_open) are open
+  bool groups_reserved = false;  // reserve_groups ran (at the shard's first evaluate)
   std::size_t group_decisions = 0;  // in the open groups
   batch* open = nullptr;
   batch* held_head = nullptr;  // waiting to be submitted, oldest first
@@ -242,6 +250,20 @@ void decision_log::append(std::size_t shard, std::string_view workspace_id, std:
   hand_on_if_full(s);
 }
 
+// How many group slots a turn uses depends on how many milliseconds and workspaces it spans,
+// that is on timing: a slot first used late, or a group larger than any before in its slot,
+// would allocate on the request path. So every slot gets room for a typical group when the
+// shard logs its first evaluate: ids and policy versions up to 64 bytes, and 8 KiB of payload
+// (~250 decisions); a larger group grows its slot once.
+void decision_log::reserve_groups(shard_state& s) {
+  for (open_group& g : s.groups) {
+    g.workspace_id.reserve(64);
+    g.policy_version.reserve(64);
+    g.payload.reserve(8192);
+  }
+  s.groups_reserved = true;
+}
+
 void decision_log::append_one(std::size_t shard, std::string_view workspace_id, std::int64_t evaluated_at_ms,
                               std::string_view policy_version, const decision_item_view& d,
                               char (&id)[uuid_text_bytes]) {
@@ -257,6 +279,7 @@ void decision_log::append_one(std::size_t shard, std::string_view workspace_id, 
   }
   if (g == nullptr) {
     if (s.groups_open == s.groups.size()) seal_groups(s);  // many workspaces in one turn
+    if (!s.groups_reserved) reserve_groups(s);
     g = &s.groups[s.groups_open++];
     g->workspace_id.assign(workspace_id);
     g->policy_version.assign(policy_version);

@@ -114,6 +114,7 @@ class decision_log {
   void add_record(shard_state& s, std::string_view workspace_id, std::string_view group_id, std::string_view payload,
                   std::size_t decisions);
   void seal_groups(shard_state& s);
+  void reserve_groups(shard_state& s);
   void hand_on_if_full(shard_state& s);
   void submit_held(shard_state& s, bool wait_for_room);
   friend class batch;

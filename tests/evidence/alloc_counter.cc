@@ -1,14 +1,18 @@
 // tests/evidence/alloc_counter.cc: the replacement global operator new/delete behind
 // alloc_counter.h (kept in its own file so no caller sees both halves inlined).
+//
+// Only the counting thread's allocations count. The code under test runs on the calling
+// thread (a shard's hot path); other threads of the fixture, such as the storage writer
+// finishing an earlier commit, may allocate meanwhile, and counting them made the
+// "allocates nothing" tests fail when the machine was busy.
 #include "alloc_counter.h"
 
-#include <atomic>
 #include <cstdlib>
 #include <new>
 
 namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
+thread_local bool counting = false;
+thread_local std::size_t allocations = 0;
 }  // namespace
 
 namespace warrant::engine::evidence::test {
@@ -20,7 +24,7 @@ void start_counting_allocations() {
 
 std::size_t stop_counting_allocations() {
   counting = false;
-  return allocations.load();
+  return allocations;
 }
 
 }  // namespace warrant::engine::evidence::test
@@ -29,7 +33,7 @@ std::size_t stop_counting_allocations() {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (counting) ++allocations;
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -40,7 +44,7 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 // The nothrow forms too: left to the runtime, they would pair its allocator with free() above.
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (counting) ++allocations;
   return std::malloc(n == 0 ? 1 : n);
 }
 void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }

@@ -1,5 +1,6 @@
 // tests/evidence/alloc_counter.h: counts calls of the global operator new, which
-// alloc_counter.cc replaces for the evidence_tests binary, while a function runs.
+// alloc_counter.cc replaces for the evidence_tests binary, on the calling thread, while a
+// function runs.
 #pragma once
 
 #include <cstddef>

@@ -268,6 +268,28 @@ TEST_F(DecisionLog, ManyWorkspacesInOneTurnAndTheBatchBoundSealGroupsEarly) {
   EXPECT_EQ(log.stats().pending, 0u);
 }
 
+// How many group slots a turn uses depends on timing (one per millisecond and workspace).
+// Warmed where every turn fell in one millisecond, a turn spanning eight still allocates
+// nothing: each slot got its room at the shard's first evaluate.
+TEST_F(DecisionLog, ATurnSpanningManyMillisecondsAllocatesNothingOnceWarm) {
+  decision_log& log = make_log(1024, 65536);
+  auto round = [&](int milliseconds) {
+    for (int i = 0; i < 200; ++i) {
+      if (!log.reserve(0, 1)) return;
+      char id[uuid_text_bytes];
+      log.append_one(0, "workspace-0123456789", 7000 + i % milliseconds, "evidence-defaults-1", evaluate_item("u-1"), id);
+    }
+  };
+  for (int r = 0; r < 3; ++r) {
+    round(1);
+    log.flush(0);
+    ASSERT_TRUE(eventually([&] { return log.stats().logged == 200u * (r + 1); }));
+  }
+  EXPECT_EQ(test::count_allocations([&] { round(8); }), 0u);
+  log.flush(0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 800u; }));
+}
+
 TEST_F(DecisionLog, AppendingOneAllocatesNothingOnceWarm) {
   decision_log& log = make_log(1024, 65536);
   auto round = [&] {
