@@ -60,6 +60,9 @@ static_assert(static_cast<int>(claim_status::clean) == 0 && static_cast<int>(cla
               static_cast<int>(claim_status::flagged) == 2);
 static_assert(static_cast<int>(actor_type::human) == 0 && static_cast<int>(actor_type::service) == 1);
 
+// The largest tier or requiredTier a stored decision may hold (a reader refuses more).
+constexpr std::uint64_t stored_tier_max = 1'000'000;
+
 void put_bytes(std::string& out, std::uint8_t tag, std::string_view v) {
   out.push_back(static_cast<char>(tag));
   storage::append_varint(out, v.size());
@@ -110,22 +113,13 @@ bool codes(std::string_view v, stored_decision& d) {
   d.outcome = static_cast<decision>(b(0));
   d.claims = static_cast<claim_status>(b(1));
   d.actor = static_cast<actor_type>(b(2));
-  std::uint64_t numbers[2] = {0, 0};
-  std::size_t at = 3;
-  for (std::uint64_t& n : numbers) {
-    unsigned shift = 0;
-    for (;;) {
-      if (at == v.size() || shift > 21) return false;  // tiers are at most 1,000,000: 3 bytes
-      const std::uint8_t c = b(at++);
-      n |= static_cast<std::uint64_t>(c & 0x7f) << shift;
-      shift += 7;
-      if ((c & 0x80) == 0) break;
-    }
-    if (n > 1'000'000) return false;
-  }
-  if (at != v.size()) return false;
-  d.tier = static_cast<int>(numbers[0]);
-  d.required_tier = static_cast<int>(numbers[1]);
+  std::string_view tiers = v.substr(3);
+  std::uint64_t tier = 0;
+  std::uint64_t required = 0;
+  if (!storage::read_varint(tiers, tier) || !storage::read_varint(tiers, required) || !tiers.empty()) return false;
+  if (tier > stored_tier_max || required > stored_tier_max) return false;
+  d.tier = static_cast<int>(tier);
+  d.required_tier = static_cast<int>(required);
   return true;
 }
 
@@ -140,8 +134,8 @@ bool decode_item(std::string_view bytes, group_literals& literals, stored_decisi
     bool ok = true;
     switch (tag) {
       case item_decision: ok = have_decision = number(v, 3, d.outcome); break;
-      case item_tier: ok = number(v, 1'000'000, d.tier); break;
-      case item_required_tier: ok = number(v, 1'000'000, d.required_tier); break;
+      case item_tier: ok = number(v, stored_tier_max, d.tier); break;
+      case item_required_tier: ok = number(v, stored_tier_max, d.required_tier); break;
       case item_claim_status: ok = number(v, 2, d.claims); break;
       case item_action:
         d.action = v;
@@ -262,7 +256,8 @@ void decision_group_writer::add(const decision_item_view& d) {
   assert(_items < decision_group_items_max);
   assert(d.why_json.size() >= 2);  // decide() always points at a sentence of the policy's table
   assert(d.reason_count <= reasons_max);
-  assert(d.tier >= 0 && d.tier <= 1'000'000 && d.required_tier >= 0 && d.required_tier <= 1'000'000);
+  assert(d.tier >= 0 && d.tier <= static_cast<int>(stored_tier_max) && d.required_tier >= 0 &&
+         d.required_tier <= static_cast<int>(stored_tier_max));
   const auto tier = static_cast<std::uint64_t>(d.tier);
   const auto required = static_cast<std::uint64_t>(d.required_tier);
   const std::size_t codes_bytes = 3 + varint_bytes(tier) + varint_bytes(required);

@@ -179,44 +179,24 @@ TEST(DecisionGroup, ReusedStringsAreClearedAndMalformedPayloadsRefused) {
 // written before version 2 and are still read. Built here byte by byte, as that writer did.
 class group_v1 {
  public:
-  group_v1() {
-    u64(_out, 1, 1);  // group version 1
-    u64(_out, 2, 1'780'000'000'123);
-    bytes(_out, 3, "evidence-defaults-1");
-  }
+  group_v1() { _group.u64(1, 1).u64(2, 1'780'000'000'123).bytes(3, "evidence-defaults-1"); }  // version 1
   // One v1 item; `why_ref` names an earlier whyRec literal instead of writing `why`.
   void item(std::string_view actor_id, std::string_view why, int why_ref = -1) {
-    std::string it;
-    u64(it, 1, 1);  // STEP_UP
-    u64(it, 2, 2);
-    u64(it, 3, 3);
-    u64(it, 4, 1);  // contested
-    bytes(it, 5, "data.export_pii");
-    u64(it, 6, 1);  // service
-    bytes(it, 7, actor_id);
+    storage::field_writer it;
+    it.u64(1, 1).u64(2, 2).u64(3, 3).u64(4, 1);  // STEP_UP, tier 2, requiredTier 3, contested
+    it.bytes(5, "data.export_pii").u64(6, 1).bytes(7, actor_id);  // service
     if (why_ref >= 0) {
-      u64(it, 10, static_cast<std::uint64_t>(why_ref));
+      it.u64(10, static_cast<std::uint64_t>(why_ref));
     } else {
-      bytes(it, 8, why);
+      it.bytes(8, why);
     }
-    bytes(it, 9, "TIER_STEP_UP_BAND");
-    bytes(it, 9, "CLAIMS_CONTESTED");
-    bytes(_out, 4, it);
+    it.bytes(9, "TIER_STEP_UP_BAND").bytes(9, "CLAIMS_CONTESTED");
+    _group.bytes(4, it.str());
   }
-  const std::string& payload() const { return _out; }
+  const std::string& payload() const { return _group.str(); }
 
  private:
-  static void bytes(std::string& out, std::uint8_t tag, std::string_view v) {
-    out.push_back(static_cast<char>(tag));
-    storage::append_varint(out, v.size());
-    out.append(v);
-  }
-  static void u64(std::string& out, std::uint8_t tag, std::uint64_t v) {
-    std::string n;
-    storage::append_varint(n, v);
-    bytes(out, tag, n);
-  }
-  std::string _out;
+  storage::field_writer _group;
 };
 
 TEST(DecisionGroup, VersionOneGroupsAreStillRead) {
