@@ -1,24 +1,16 @@
 #include "engine/guard/auth.h"
 
+#include "engine/guard/raw_head.h"
+
 #include <cassert>
 #include <cstring>
 
 namespace warrant::engine {
 
 std::string_view presented_key(const net::http_request& req) {
-  std::string_view key = req.header("x-api-key");
+  const std::string_view key = req.header("x-api-key");
   if (!key.empty()) return key;
-  std::string_view auth = req.header("authorization");
-  constexpr std::string_view bearer = "bearer ";
-  if (auth.size() <= bearer.size()) return {};
-  for (std::size_t i = 0; i < bearer.size(); ++i) {
-    const char c = auth[i];
-    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    if (lower != bearer[i]) return {};
-  }
-  auth.remove_prefix(bearer.size());
-  while (!auth.empty() && (auth.front() == ' ' || auth.front() == '\t')) auth.remove_prefix(1);
-  return auth;
+  return bearer_token(req.header("authorization"));
 }
 
 const key_admission* find_usable_key(const key_hash& h, const tenancy_snapshot& snapshot, std::int64_t now_ms) {

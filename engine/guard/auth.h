@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/guard/raw_head.h"
 #include "engine/tenancy/index.h"
 #include "net/http_parser.h"
 #include "net/http_response.h"

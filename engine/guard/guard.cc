@@ -9,6 +9,7 @@
 
 #include "engine/common/ids.h"
 #include "engine/guard/auth.h"
+#include "engine/guard/raw_head.h"
 
 namespace warrant::engine {
 namespace {

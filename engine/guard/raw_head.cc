@@ -20,10 +20,15 @@ std::string_view trim_ows(std::string_view v) {
 
 }  // namespace
 
+std::string_view bearer_token(std::string_view authorization) {
+  constexpr std::string_view bearer = "bearer ";
+  if (authorization.size() <= bearer.size() || !starts_with_ci(authorization, bearer)) return {};
+  return trim_ows(authorization.substr(bearer.size()));
+}
+
 std::string_view presented_key_in_head(std::string_view bytes) {
   constexpr std::string_view api_key_name = "x-api-key:";
   constexpr std::string_view authorization_name = "authorization:";
-  constexpr std::string_view bearer = "bearer ";
   bool api_key_seen = false;
   bool authorization_seen = false;
   std::string_view bearer_key;
@@ -46,8 +51,7 @@ std::string_view presented_key_in_head(std::string_view bytes) {
       if (!key.empty()) return key;  // an empty one is absent
     } else if (!authorization_seen && starts_with_ci(line, authorization_name)) {
       authorization_seen = true;
-      const std::string_view value = trim_ows(line.substr(authorization_name.size()));
-      if (value.size() > bearer.size() && starts_with_ci(value, bearer)) bearer_key = trim_ows(value.substr(bearer.size()));
+      bearer_key = bearer_token(trim_ows(line.substr(authorization_name.size())));
     }
   }
   return bearer_key;

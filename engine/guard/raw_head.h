@@ -19,4 +19,9 @@ namespace warrant::engine {
 
 std::string_view presented_key_in_head(std::string_view bytes);
 
+// The token of an `Authorization` header value (optional whitespace already trimmed at both
+// ends) whose scheme is `Bearer` (case-insensitive, RFC 9110 §11.1), or empty. The one rule
+// both presented_key (auth.h, on a parsed request) and presented_key_in_head use.
+std::string_view bearer_token(std::string_view authorization);
+
 }  // namespace warrant::engine

@@ -5,7 +5,8 @@
 // surrounding whitespace. And whenever the HTTP parser accepts the input's first request, the
 // answer is the key presented_key (engine/guard/auth.cc) would take from the parsed request:
 // the first x-api-key header if not empty, else the first Authorization header's Bearer token
-// (the same rule, restated here on the parsed headers, so this target needs no tenancy code).
+// (the header choice restated here on the parsed headers, so that this target needs no
+// tenancy code; the Bearer rule is the shared bearer_token).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -16,20 +17,11 @@
 
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
+// presented_key's choice of header (engine/guard/auth.cc), on the parsed request.
 std::string_view key_of_parsed(const warrant::net::http_request& req) {
   const std::string_view key = req.header("x-api-key");
   if (!key.empty()) return key;
-  std::string_view auth = req.header("authorization");
-  constexpr std::string_view bearer = "bearer ";
-  if (auth.size() <= bearer.size()) return {};
-  for (std::size_t i = 0; i < bearer.size(); ++i) {
-    if (lower(auth[i]) != bearer[i]) return {};
-  }
-  auth.remove_prefix(bearer.size());
-  while (!auth.empty() && (auth.front() == ' ' || auth.front() == '\t')) auth.remove_prefix(1);
-  return auth;
+  return warrant::engine::bearer_token(req.header("authorization"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "engine/guard/raw_head.h"
 #include "net/http_parser.h"
 
 namespace warrant::engine {
