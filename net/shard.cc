@@ -335,10 +335,8 @@ void shard::announce_receives() {
   io_uring_for_each_cqe(&_ring, head, cqe) {
     const std::uint64_t data = cqe->user_data;
     if (static_cast<op>(data >> 56) != op::recv || cqe->res <= 0 || !(cqe->flags & IORING_CQE_F_BUFFER)) continue;
-    const auto bid = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
     received[count++] = {static_cast<std::uint32_t>(data), static_cast<std::uint32_t>(data >> 32) & 0xffffff,
-                         {_buf_base + static_cast<std::size_t>(bid) * _config.recv_buffer_bytes,
-                          static_cast<std::size_t>(cqe->res)}};
+                         {received_buffer(*cqe), static_cast<std::size_t>(cqe->res)}};
     if (count == received.size()) break;
   }
   if (count > 0) _config.receive_batch.run(*this, received.data(), count, _config.receive_batch.arg);
@@ -431,9 +429,9 @@ void shard::on_recv(connection& c, const io_uring_cqe& cqe) {
   const int res = cqe.res;
   if (res > 0 && (cqe.flags & IORING_CQE_F_BUFFER)) {
     const auto bid = static_cast<unsigned short>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-    const char* data = _buf_base + static_cast<std::size_t>(bid) * _config.recv_buffer_bytes;
+    char* data = received_buffer(cqe);
     if (c.state == conn_state::open) process_bytes(c, data, static_cast<std::size_t>(res));
-    io_uring_buf_ring_add(_buf_ring, const_cast<char*>(data), static_cast<unsigned>(_config.recv_buffer_bytes), bid,
+    io_uring_buf_ring_add(_buf_ring, data, static_cast<unsigned>(_config.recv_buffer_bytes), bid,
                           io_uring_buf_ring_mask(_config.recv_buffer_count), static_cast<int>(_buf_returned));
     ++_buf_returned;
   } else if (res == 0) {

@@ -184,6 +184,11 @@ class shard {
 
   void on_cqe(const io_uring_cqe& cqe);
   void announce_receives();  // the turn's receives to config.receive_batch
+  // The provided buffer a receive completion (res > 0, IORING_CQE_F_BUFFER) filled.
+  char* received_buffer(const io_uring_cqe& cqe) const {
+    const auto bid = static_cast<unsigned short>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    return _buf_base + static_cast<std::size_t>(bid) * _config.recv_buffer_bytes;
+  }
   void on_accept(const io_uring_cqe& cqe);
   void on_recv(connection& c, const io_uring_cqe& cqe);
   void on_send(connection& c, int res);

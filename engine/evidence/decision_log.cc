@@ -256,10 +256,12 @@ void decision_log::append(std::size_t shard, std::string_view workspace_id, std:
 // shard logs its first evaluate: ids and policy versions up to 64 bytes, and 8 KiB of payload
 // (~250 decisions); a larger group grows its slot once.
 void decision_log::reserve_groups(shard_state& s) {
+  constexpr std::size_t name_bytes_reserved = 64;       // a workspace id, a policy version
+  constexpr std::size_t payload_bytes_reserved = 8192;  // ~250 decisions
   for (open_group& g : s.groups) {
-    g.workspace_id.reserve(64);
-    g.policy_version.reserve(64);
-    g.payload.reserve(8192);
+    g.workspace_id.reserve(name_bytes_reserved);
+    g.policy_version.reserve(name_bytes_reserved);
+    g.payload.reserve(payload_bytes_reserved);
   }
   s.groups_reserved = true;
 }
