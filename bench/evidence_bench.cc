@@ -264,7 +264,7 @@ void BM_decision_group_encode(benchmark::State& state) {
   const decision_item_view d = decision_item_of(req, r);
   std::string payload;
   for (auto _ : state) {
-    decision_group_writer w(payload, facts.as_of_ms, p->version());
+    decision_group_writer w(payload, facts.as_of_ms, p->version(), "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
     for (std::int64_t i = 0; i < state.range(0); ++i) w.add(d);
     benchmark::DoNotOptimize(payload.data());
   }

@@ -95,6 +95,14 @@ class lmdb_store::lmdb_write_txn final : public write_txn {
     MDB_val v = to_val(value);
     return errc_from_mdb(mdb_put(txn, _store.dbi(t), &k, &v, MDB_APPEND));
   }
+  errc append_or_put(table t, std::string_view key, std::string_view value) override {
+    MDB_val k = to_val(key);
+    MDB_val v = to_val(value);
+    // MDB_APPEND refuses (MDB_KEYEXIST, nothing written) a key not above the table's last.
+    int rc = mdb_put(txn, _store.dbi(t), &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST) rc = mdb_put(txn, _store.dbi(t), &k, &v, 0);
+    return errc_from_mdb(rc);
+  }
   errc del(table t, std::string_view key) override {
     MDB_val k = to_val(key);
     const int rc = mdb_del(txn, _store.dbi(t), &k, nullptr);

@@ -47,6 +47,10 @@ class write_txn {
   virtual errc insert(table t, std::string_view key, std::string_view value) = 0;
   // Append at the end of an ordered table (keys must increase), e.g. the log.
   virtual errc append(table t, std::string_view key, std::string_view value) = 0;
+  // `put` for keys that mostly come in increasing order but need not (time-ordered ids made
+  // by several shards): appended at the end without a search when `key` is greater than every
+  // key in the table, an ordinary `put` otherwise. Either way the table then maps key to value.
+  virtual errc append_or_put(table t, std::string_view key, std::string_view value) = 0;
   virtual errc del(table t, std::string_view key) = 0;
 };
 

@@ -55,6 +55,9 @@ class checked_txn final : public write_txn {
   errc append(table t, std::string_view key, std::string_view value) override {
     return note(_inner.append(t, key, value));
   }
+  errc append_or_put(table t, std::string_view key, std::string_view value) override {
+    return note(_inner.append_or_put(t, key, value));
+  }
   errc del(table t, std::string_view key) override { return note(_inner.del(t, key)); }
   errc first_error() const { return _error; }
 

@@ -100,6 +100,10 @@ std::string check_content(table t, std::string_view key, const storage::decoded_
     engine::evidence::decision_group_header h;
     engine::evidence::stored_decision d;
     if (!engine::evidence::decode_decision_group(rec.payload, 0, h, d)) return "undecodable decision group payload";
+    // Keyed by group id (16 bytes), a group must name its workspace: reads check it.
+    if (key.size() == engine::evidence::decision_group_key_bytes && h.workspace_id.empty()) {
+      return "decision group keyed by its group id names no workspace";
+    }
   } else if (t == table::decisions) {
     const auto d = engine::evidence::decode_decision_payload(rec.payload);
     if (!d) return "undecodable decision payload";

@@ -43,8 +43,10 @@ class decision_log::batch final : public storage::command {
       const std::string_view key(data.data() + e.key_offset, e.key_bytes);
       const std::string_view value(data.data() + e.value_offset, e.value_bytes);
       // Group ids are fresh UUIDv7s: a put never replaces another decision. A batch
-      // submitted again after a failed commit wrote nothing the first time.
-      if (txn.put(storage::table::decisions, key, value) != storage::errc::ok) break;  // the writer fails the batch
+      // submitted again after a failed commit wrote nothing the first time. They also sort
+      // by time, so they nearly always go at the table's end (other shards' batches of the
+      // same milliseconds aside).
+      if (txn.append_or_put(storage::table::decisions, key, value) != storage::errc::ok) break;  // the writer fails the batch
     }
     return storage::apply_status::applied;
   }
@@ -209,12 +211,13 @@ decision_log::batch& decision_log::open_batch(shard_state& s) {
   return *s.open;
 }
 
-void decision_log::add_record(shard_state& s, std::string_view workspace_id, std::string_view group_id,
+void decision_log::add_record(shard_state& s, std::string_view group_id,
                               std::string_view payload, std::size_t decisions) {
   batch& b = open_batch(s);
   batch::entry e{};
   e.key_offset = static_cast<std::uint32_t>(b.data.size());
-  append_decision_key(b.data, workspace_id, group_id);
+  [[maybe_unused]] const bool keyed = append_decision_group_key(b.data, group_id);
+  assert(keyed && "group ids are UUIDs made by this process");
   e.key_bytes = static_cast<std::uint32_t>(b.data.size() - e.key_offset);
   e.value_offset = static_cast<std::uint32_t>(b.data.size());
   storage::encode_record(b.data, storage::record_type::policy_decision_group, payload);
@@ -235,18 +238,18 @@ void decision_log::hand_on_if_full(shard_state& s) {
 void decision_log::seal_groups(shard_state& s) {
   for (std::size_t i = 0; i < s.groups_open; ++i) {
     open_group& g = s.groups[i];
-    add_record(s, g.workspace_id, std::string_view(g.id, uuid_text_bytes), g.payload, g.writer->items());
+    add_record(s, std::string_view(g.id, uuid_text_bytes), g.payload, g.writer->items());
     g.writer.reset();
   }
   s.groups_open = 0;
   s.group_decisions = 0;
 }
 
-void decision_log::append(std::size_t shard, std::string_view workspace_id, std::string_view group_id,
-                          std::string_view payload, std::size_t decisions) {
+void decision_log::append(std::size_t shard, std::string_view group_id, std::string_view payload,
+                          std::size_t decisions) {
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
-  add_record(s, workspace_id, group_id, payload, decisions);
+  add_record(s, group_id, payload, decisions);
   hand_on_if_full(s);
 }
 
@@ -288,7 +291,7 @@ void decision_log::append_one(std::size_t shard, std::string_view workspace_id, 
     g->evaluated_at_ms = evaluated_at_ms;
     new_uuid_v7_into(g->id, evaluated_at_ms);
     make_bulk_group_id(g->id);
-    g->writer.emplace(g->payload, evaluated_at_ms, g->policy_version);
+    g->writer.emplace(g->payload, evaluated_at_ms, g->policy_version, g->workspace_id);
   }
   bulk_item_id(g->id, g->writer->items(), id);
   g->writer->add(d);

@@ -82,10 +82,10 @@ class decision_log {
   // Shard thread: room for `n` decisions, or false (back-pressure; counted as refused).
   bool reserve(std::size_t shard, std::size_t n);
   // Shard thread, after a successful reserve of `decisions`: one request's group record
-  // (`payload` from decision_group_writer, holding that many decisions; a bulk request) under
-  // `<workspace_id> 0x00 <group_id>`, into the shard's open batch.
-  void append(std::size_t shard, std::string_view workspace_id, std::string_view group_id, std::string_view payload,
-              std::size_t decisions);
+  // (`payload` from decision_group_writer, holding that many decisions and naming their
+  // workspace; a bulk request) under its group id (a UUID: decision_record.h, "Key"), into the
+  // shard's open batch.
+  void append(std::size_t shard, std::string_view group_id, std::string_view payload, std::size_t decisions);
   // Shard thread, after a successful reserve of 1: one evaluate's decision. It joins the turn's
   // open group of its workspace, millisecond and policy version (a new one, under a fresh
   // group id, if there is none), and `id` gets its correlation id: the group id with its index
@@ -111,7 +111,7 @@ class decision_log {
   struct open_group;
   struct shard_state;
   batch& open_batch(shard_state& s);
-  void add_record(shard_state& s, std::string_view workspace_id, std::string_view group_id, std::string_view payload,
+  void add_record(shard_state& s, std::string_view group_id, std::string_view payload,
                   std::size_t decisions);
   void seal_groups(shard_state& s);
   void reserve_groups(shard_state& s);

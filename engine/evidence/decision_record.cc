@@ -6,6 +6,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "engine/common/ids.h"
 #include "storage/record.h"
 
 namespace warrant::engine::evidence {
@@ -35,6 +36,7 @@ enum : std::uint8_t {
   group_evaluated_at = 2,
   group_policy_version = 3,
   group_item = 4,  // repeated, in index order; empty: no decision at this index
+  group_workspace = 5,  // written since groups are keyed by group id (decision_group_key)
 };
 enum : std::uint8_t {
   item_decision = 1,      // 0 ALLOW, 1 STEP_UP, 2 LIMIT, 3 DENY
@@ -180,12 +182,13 @@ constexpr char hex_digits[] = "0123456789abcdef";
 // ---- groups -------------------------------------------------------------------------------
 
 decision_group_writer::decision_group_writer(std::string& out, std::int64_t evaluated_at_ms,
-                                             std::string_view policy_version)
+                                             std::string_view policy_version, std::string_view workspace_id)
     : _out(out) {
   _out.clear();
   put_u64(_out, group_version, decision_group_version);
   put_u64(_out, group_evaluated_at, static_cast<std::uint64_t>(evaluated_at_ms));
   put_bytes(_out, group_policy_version, policy_version);
+  put_bytes(_out, group_workspace, workspace_id);
 }
 
 namespace {
@@ -325,6 +328,7 @@ bool decode_decision_group(std::string_view payload, std::size_t index, decision
       case group_version: ok = number(v, 255, h.version); break;
       case group_evaluated_at: ok = number(v, UINT64_MAX, h.evaluated_at_ms); break;
       case group_policy_version: h.policy_version = v; break;
+      case group_workspace: h.workspace_id = v; break;
       case group_item:
         ok = h.items < decision_group_items_max && decode_item(v, literals, h.items == index ? item : scratch);
         ++h.items;
@@ -420,6 +424,19 @@ std::optional<decision_record> decode_decision_payload(std::string_view payload)
     return std::nullopt;
   }
   return d;
+}
+
+bool append_decision_group_key(std::string& out, std::string_view group_id) {
+  if (!is_uuid(group_id)) return false;
+  const std::size_t at = out.size();
+  out.resize(at + decision_group_key_bytes);
+  std::size_t o = at;
+  for (std::size_t i = 0; i < group_id.size(); i += 2) {
+    if (group_id[i] == '-') ++i;  // the hyphens sit before an even number of hex digits
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    out[o++] = static_cast<char>(nibble(group_id[i]) << 4 | nibble(group_id[i + 1]));
+  }
+  return true;
 }
 
 void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view id) {

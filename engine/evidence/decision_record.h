@@ -18,9 +18,13 @@
 // id itself (a group's item 0, or a record of the old form), then the id with its last three
 // digits zeroed (`group_of`).
 //
-// Key: `<workspace id> 0x00 <group id>` (a point lookup scoped to the workspace: another
-// workspace's id is simply not found). Value: a record envelope (storage/record.h) around the
-// payload below.
+// Key: the group id's 16 bytes (`append_decision_group_key`). UUIDv7s sort by the time they
+// were made, so the log is written at the table's end (storage::write_txn::append_or_put):
+// each commit fills fresh pages instead of touching one part of the table per workspace.
+// The group names its workspace (header field 5); a lookup for another workspace finds a
+// record that is not its own and answers as if there were none. Value: a record envelope
+// (storage/record.h) around the payload below. Groups written before that change are keyed
+// `<workspace id> 0x00 <group id>` (`decision_key`) and name no workspace; they are still read.
 //
 // The form written before groups (type `policy_decision`, one record per decision with the
 // whole answer in it) is still read: `decode_decision_payload`.
@@ -75,7 +79,8 @@ decision_item_view decision_item_of(const evaluate_request& req, const decision_
 // that was refused). Each item is measured first and written in one go.
 class decision_group_writer {
  public:
-  decision_group_writer(std::string& out, std::int64_t evaluated_at_ms, std::string_view policy_version);
+  decision_group_writer(std::string& out, std::int64_t evaluated_at_ms, std::string_view policy_version,
+                        std::string_view workspace_id);
   void add(const decision_item_view& d);
   void skip();
   std::size_t items() const { return _items; }
@@ -136,6 +141,7 @@ struct decision_group_header {
   std::uint64_t version = 0;
   std::int64_t evaluated_at_ms = 0;
   std::string_view policy_version;
+  std::string_view workspace_id;  // empty in groups written before they were keyed by group id
   std::size_t items = 0;
 };
 
@@ -198,7 +204,13 @@ struct decision_record {
 void encode_decision_payload(std::string& out, const decision_record_view& d);
 std::optional<decision_record> decode_decision_payload(std::string_view payload);
 
-// `<workspace id> 0x00 <id>`, appended to `out`.
+// A group's key: the 16 bytes of `group_id` (a UUID in lower-case canonical text), appended to
+// `out`. False, `out` unchanged, when `group_id` is not one.
+inline constexpr std::size_t decision_group_key_bytes = 16;
+bool append_decision_group_key(std::string& out, std::string_view group_id);
+
+// `<workspace id> 0x00 <id>`, appended to `out`: the key of single records and of groups
+// written before groups were keyed by group id.
 void append_decision_key(std::string& out, std::string_view workspace_id, std::string_view id);
 std::string decision_key(std::string_view workspace_id, std::string_view id);
 

@@ -155,7 +155,7 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
   char group_id[uuid_text_bytes];
   new_uuid_v7_into(group_id, now_ms);
   make_bulk_group_id(group_id);
-  decision_group_writer group(s.group, now_ms, p.version());
+  decision_group_writer group(s.group, now_ms, p.version(), who.workspace_id());
   s.actors.clear();
   bulk_summary summary;
   for (std::size_t i = 0; i < n; ++i) {
@@ -172,7 +172,7 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
     group.add(decision_item_of(item.request, r));
   }
   if (evaluated > 0) {
-    api.decisions.append(shard, who.workspace_id(), std::string_view(group_id, uuid_text_bytes), s.group, evaluated);
+    api.decisions.append(shard, std::string_view(group_id, uuid_text_bytes), s.group, evaluated);
   }
 
   // Pass 2: the answer, straight into the response's buffer, with room for the head in
@@ -257,20 +257,35 @@ void get_action(policy_api& api, request_context& ctx) {
 
 // ---- GET /v1/policy/decisions/{id} --------------------------------------------------------
 
-// Looks `id` up: first as a group id (an evaluate's decision, a bulk's item 0), then as an
-// item of the bulk group it would belong to. Renders the answer into `res`; false: not found.
-// Throws when storage cannot be read.
+// Looks `id` up: under its group's key (the group id itself, or the id with its last 3 digits
+// zeroed for an item past the first), then under the keys of records written before groups
+// were keyed by group id: `<workspace> 0x00 <id>`, then `<workspace> 0x00 <group id>`.
+// Renders the answer into `res`; false: not found, or another workspace's. Throws when storage
+// cannot be read.
 bool find_decision(storage::lmdb_store& store, std::string_view workspace_id, std::string_view id,
                    net::http_response& res) {
   storage::lmdb_store::reader reader(store);
-  std::string key = decision_key(workspace_id, id);
+  std::string group_id;
+  std::size_t item_index = 0;
+  const bool is_item = group_of(id, group_id, item_index);
+  std::string key;
+  std::optional<std::string_view> raw;
   std::size_t index = 0;
-  auto raw = reader.get(storage::table::decisions, key);
-  if (!raw) {
-    std::string group_id;
-    if (!group_of(id, group_id, index)) return false;
-    key = decision_key(workspace_id, group_id);
+  bool keyed_by_group = false;
+  if (append_decision_group_key(key, is_item ? std::string_view(group_id) : id)) {
     raw = reader.get(storage::table::decisions, key);
+    keyed_by_group = raw.has_value();
+    index = is_item ? item_index : 0;
+  }
+  if (!raw) {  // written before groups were keyed by group id
+    key = decision_key(workspace_id, id);
+    index = 0;
+    raw = reader.get(storage::table::decisions, key);
+    if (!raw && is_item) {
+      key = decision_key(workspace_id, group_id);
+      index = item_index;
+      raw = reader.get(storage::table::decisions, key);
+    }
     if (!raw) return false;
   }
   storage::decoded_record rec;
@@ -291,6 +306,9 @@ bool find_decision(storage::lmdb_store& store, std::string_view workspace_id, st
     std::fprintf(stderr, "warrantd: decision %.*s: undecodable group\n", static_cast<int>(id.size()), id.data());
     return false;
   }
+  // A group found by its id alone answers only its own workspace (tenancy: another
+  // workspace's decision is not found, exactly as an id nobody made).
+  if (keyed_by_group && h.workspace_id != workspace_id) return false;
   if (!d.decided) return false;  // past the group's end, or a refused bulk item
   decision_fields f;
   f.outcome = d.outcome;

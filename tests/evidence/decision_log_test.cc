@@ -27,8 +27,8 @@ using storage::testing::fake_store;
 
 constexpr std::array<std::string_view, 1> reasons = {"TIER_SUFFICIENT"};
 
-// The payload of a group of `n` ALLOW decisions (n = 1: an evaluate).
-std::string group_payload(std::size_t n = 1) {
+// The payload of a group of `n` ALLOW decisions (n = 1: an evaluate) of workspace `ws`.
+std::string group_payload(std::size_t n = 1, std::string_view ws = "ws") {
   decision_item_view d;
   d.action = "account.login";
   d.actor_id = "u-1";
@@ -36,11 +36,21 @@ std::string group_payload(std::size_t n = 1) {
   d.reasons = reasons.data();
   d.reason_count = reasons.size();
   std::string payload;
-  decision_group_writer w(payload, 1'780'000'000'000, "v1");
+  decision_group_writer w(payload, 1'780'000'000'000, "v1", ws);
   for (std::size_t i = 0; i < n; ++i) w.add(d);
   return payload;
 }
 const std::string one_decision = group_payload();
+
+// A group id (a UUID, as the routes make) standing for a test's name of one.
+std::string uid(std::string_view name) {
+  return fmt::format("01890f4e-8a6b-7cc3-9d2e-{:012x}", std::hash<std::string_view>{}(name) & 0xffff'ffff'ffffu);
+}
+std::string group_key(std::string_view group_id) {
+  std::string key;
+  EXPECT_TRUE(append_decision_group_key(key, group_id)) << group_id;
+  return key;
+}
 
 template <typename F>
 bool eventually(F&& condition, std::chrono::milliseconds timeout = 5s) {
@@ -74,7 +84,7 @@ class DecisionLog : public ::testing::Test {
   }
   void add(decision_log& log, std::size_t shard, std::string_view ws, std::string_view id) {
     ASSERT_TRUE(log.reserve(shard, 1));
-    log.append(shard, ws, id, one_decision, 1);
+    log.append(shard, uid(id), group_payload(1, ws), 1);
   }
 
   fake_store _store;
@@ -95,22 +105,22 @@ TEST_F(DecisionLog, ATurnsDecisionsAreOneWriterCommand) {
   EXPECT_EQ(_writer->stats().commands_committed, 1u) << "one command for the whole turn";
   const auto rows = _store.committed(storage::table::decisions);
   ASSERT_EQ(rows.size(), 3u);
-  const auto raw = _store.committed_value(storage::table::decisions, decision_key("ws-b", "id-3"));
-  ASSERT_TRUE(raw);
+  const auto raw = _store.committed_value(storage::table::decisions, group_key(uid("id-3")));
+  ASSERT_TRUE(raw) << "keyed by the group id alone";
   storage::decoded_record rec;
   ASSERT_EQ(storage::decode_record(*raw, rec), storage::decode_errc::ok);
   EXPECT_EQ(rec.type, storage::record_type::policy_decision_group);
-  EXPECT_EQ(rec.payload, one_decision);
+  EXPECT_EQ(rec.payload, group_payload(1, "ws-b"));
 }
 
 TEST_F(DecisionLog, ABulkIsOneRecordCountingAllItsDecisions) {
   decision_log& log = make_log(150, 1024);
   const std::string hundred = group_payload(100);
   ASSERT_TRUE(log.reserve(0, 100));
-  log.append(0, "ws", "bulk-1", hundred, 100);
+  log.append(0, uid("bulk-1"), hundred, 100);
   EXPECT_EQ(_writer->stats().commands_committed, 0u) << "100 < 150: still open";
   ASSERT_TRUE(log.reserve(0, 100));
-  log.append(0, "ws", "bulk-2", hundred, 100);  // 200 >= 150: handed on mid-turn
+  log.append(0, uid("bulk-2"), hundred, 100);  // 200 >= 150: handed on mid-turn
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 200; }));
   EXPECT_EQ(log.stats().batches, 1u);
   EXPECT_EQ(log.stats().pending, 0u);
@@ -132,14 +142,14 @@ TEST_F(DecisionLog, BackPressureRefusesBeyondThePendingBound) {
   for (int i = 0; i < 3; ++i) add(log, 0, "ws", "id-" + std::to_string(i));
   EXPECT_FALSE(log.reserve(0, 2)) << "3 + 2 > 4";
   EXPECT_TRUE(log.reserve(1, 2)) << "the bound is per shard";
-  log.append(1, "ws", "s1-a", one_decision, 1);
-  log.append(1, "ws", "s1-b", one_decision, 1);
+  log.append(1, uid("s1-a"), one_decision, 1);
+  log.append(1, uid("s1-b"), one_decision, 1);
   EXPECT_EQ(log.stats().refused, 2u);
   log.flush(0);
   log.flush(1);
   ASSERT_TRUE(eventually([&] { return log.stats().pending == 0; }));
   EXPECT_TRUE(log.reserve(0, 4)) << "room again once committed";
-  for (int i = 0; i < 4; ++i) log.append(0, "ws", "again-" + std::to_string(i), one_decision, 1);
+  for (int i = 0; i < 4; ++i) log.append(0, uid("again-" + std::to_string(i)), one_decision, 1);
   log.flush(0);
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 9; }));
 }
@@ -193,7 +203,7 @@ TEST_F(DecisionLog, AppendingAllocatesNothingOnceWarm) {
   // The committed batch is back on the shard's free stack, its buffers grown.
   const std::size_t allocations = test::count_allocations([&] {
     for (const std::string& id : ids) {
-      if (log.reserve(0, 1)) log.append(0, "ws-3", id, one_decision, 1);
+      if (log.reserve(0, 1)) log.append(0, id, one_decision, 1);
     }
   });
   EXPECT_EQ(allocations, 0u);
@@ -243,13 +253,14 @@ TEST_F(DecisionLog, ATurnsEvaluatesShareOneRecordPerWorkspaceMillisecondAndPolic
     std::string group = m.id;
     std::size_t index = 0;
     if (!group_of(m.id, group, index)) index = 0;
-    const auto raw = _store.committed_value(storage::table::decisions, decision_key(m.ws, group));
+    const auto raw = _store.committed_value(storage::table::decisions, group_key(group));
     ASSERT_TRUE(raw) << m.id;
     storage::decoded_record rec;
     ASSERT_EQ(storage::decode_record(*raw, rec), storage::decode_errc::ok);
     decision_group_header h;
     stored_decision d;
     ASSERT_TRUE(decode_decision_group(rec.payload, index, h, d));
+    EXPECT_EQ(h.workspace_id, m.ws) << "the group names its workspace";
     ASSERT_TRUE(d.decided);
     EXPECT_EQ(d.actor_id, m.actor);
   }

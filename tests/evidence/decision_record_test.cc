@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/ids.h"
 #include "storage/record.h"
 
 namespace warrant::engine::evidence {
@@ -113,7 +114,7 @@ void expect_sample_item(const stored_decision& d, std::string_view actor_id, std
 TEST(DecisionGroup, RoundTripsEveryItem) {
   const std::array<std::string_view, 2> reasons = {"TIER_STEP_UP_BAND", "CLAIMS_CONTESTED"};
   std::string payload;
-  decision_group_writer w(payload, 1'780'000'000'123, "evidence-defaults-1");
+  decision_group_writer w(payload, 1'780'000'000'123, "evidence-defaults-1", "ws-7");
   w.add(item(reasons, "svc-0"));
   w.skip();
   w.add(item(reasons, "svc-2"));
@@ -130,6 +131,7 @@ TEST(DecisionGroup, RoundTripsEveryItem) {
     EXPECT_EQ(h.version, decision_group_version);
     EXPECT_EQ(h.evaluated_at_ms, 1'780'000'000'123);
     EXPECT_EQ(h.policy_version, "evidence-defaults-1");
+    EXPECT_EQ(h.workspace_id, "ws-7");
     EXPECT_EQ(h.items, 3u);
     expect_sample_item(d, i == 0 ? "svc-0" : "svc-2", R"("Tier 2 is below \"3\".")");
   }
@@ -145,7 +147,7 @@ TEST(DecisionGroup, ReusedStringsAreClearedAndMalformedPayloadsRefused) {
   const std::array<std::string_view, 2> reasons = {"A", "B"};
   std::string payload = "stale";
   {
-    decision_group_writer w(payload, 5, "v");
+    decision_group_writer w(payload, 5, "v", "ws");
     w.add(item(reasons, "x"));
   }
   decision_group_header h;
@@ -166,7 +168,7 @@ TEST(DecisionGroup, ReusedStringsAreClearedAndMalformedPayloadsRefused) {
   decision_item_view good = item(reasons, "x");
   std::string p2;
   {
-    decision_group_writer w(p2, 5, "v");
+    decision_group_writer w(p2, 5, "v", "ws");
     w.add(good);
   }
   const std::size_t at = p2.find(good.why_json);
@@ -227,7 +229,7 @@ TEST(DecisionGroup, RepeatedStringsAreNamedAndTheItemsStaySmall) {
   std::vector<std::string> ids;
   for (int i = 0; i < 100; ++i) ids.push_back("u-" + std::to_string(1000 + i));
   std::string payload;
-  decision_group_writer w(payload, 7, "v");
+  decision_group_writer w(payload, 7, "v", "ws");
   for (std::size_t i = 0; i < 100; ++i) {
     const std::array<std::string_view, 2> reasons = {codes[i % 3], codes[(i + 1) % 3]};
     decision_item_view d;
@@ -273,7 +275,7 @@ TEST(DecisionGroup, MoreDistinctStringsThanRememberedAreWrittenOut) {
   for (int i = 0; i < 40; ++i) names.push_back("action." + std::to_string(i));
   const std::array<std::string_view, 2> reasons = {"A", "A"};  // the same code twice in one item
   std::string payload;
-  decision_group_writer w(payload, 7, "v");
+  decision_group_writer w(payload, 7, "v", "ws");
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 40; ++i) {
       decision_item_view d = item(reasons, "x");
@@ -296,7 +298,7 @@ TEST(DecisionGroup, MalformedCodesAreRefused) {
   const std::array<std::string_view, 2> reasons = {"A", "B"};
   std::string payload;
   {
-    decision_group_writer w(payload, 5, "v");
+    decision_group_writer w(payload, 5, "v", "ws");
     w.add(item(reasons, "x"));
   }
   // The codes field is the item's first: group item tag, item length, codes tag, codes length,
@@ -336,6 +338,31 @@ TEST(DecisionGroup, BulkItemIdsDeriveFromTheGroupId) {
   EXPECT_FALSE(group_of("01890f4e-8a6b-7cc3-9d2e-4b5a69788000", g, index)) << "its own group: looked up already";
   EXPECT_FALSE(group_of("01890f4e-8a6b-7cc3-9d2e-4b5a697883E7", g, index)) << "ids are lower-case";
   EXPECT_FALSE(group_of("short", g, index));
+}
+
+TEST(DecisionRecord, AGroupsKeyIsItsIdsSixteenBytesInTheIdsOrder) {
+  std::string key = "prefix";
+  ASSERT_TRUE(append_decision_group_key(key, "01890f4e-8a6b-7cc3-9d2e-4b5a69788000"));
+  EXPECT_EQ(key, "prefix" + std::string("\x01\x89\x0f\x4e\x8a\x6b\x7c\xc3\x9d\x2e\x4b\x5a\x69\x78\x80\x00", 16));
+  // Ids made later sort later as keys too: the log is written at the table's end.
+  std::string earlier;
+  std::string later;
+  std::string made = new_uuid_v7();
+  for (int i = 0; i < 1000; ++i) {
+    earlier.clear();
+    later.clear();
+    ASSERT_TRUE(append_decision_group_key(earlier, made));
+    made = new_uuid_v7();
+    ASSERT_TRUE(append_decision_group_key(later, made));
+    ASSERT_LT(earlier, later) << made;
+  }
+  for (const std::string_view bad : {"", "01890f4e-8a6b-7cc3-9d2e-4b5a6978800", "01890f4e-8a6b-7cc3-9d2e-4b5a697880000",
+                                     "01890F4E-8A6B-7CC3-9D2E-4B5A69788000", "01890f4e08a6b-7cc3-9d2e-4b5a69788000",
+                                     "01890f4e-8a6b-7cc3-9d2e-4b5a6978800g"}) {
+    std::string out = "x";
+    EXPECT_FALSE(append_decision_group_key(out, bad)) << bad;
+    EXPECT_EQ(out, "x") << "nothing appended";
+  }
 }
 
 TEST(DecisionRecord, KeyIsScopedToTheWorkspace) {

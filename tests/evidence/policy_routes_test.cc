@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -256,6 +257,39 @@ TEST_F(PolicyRoutesInProcess, DecisionsLoggedBeforeGroupsStillReadBack) {
   EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_b).status, 404);
   // An old single record is never a bulk group: its id with other last digits is not found.
   EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id.substr(0, 33) + "001", key_a).status, 404);
+}
+
+// Groups written before they were keyed by group id: under `<workspace> 0x00 <group id>`,
+// naming no workspace of their own.
+TEST_F(PolicyRoutesInProcess, GroupsKeyedByWorkspaceStillReadBack) {
+  const std::string group_id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788000";
+  const std::array<std::string_view, 1> reasons = {"TIER_SUFFICIENT"};
+  decision_item_view d;
+  d.action = "account.login";
+  d.actor_id = "old-actor";
+  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
+  d.reasons = reasons.data();
+  d.reason_count = reasons.size();
+  std::string payload;
+  {
+    decision_group_writer w(payload, 1'780'000'000'000, "evidence-defaults-1", "");
+    w.add(d);
+    w.add(d);
+  }
+  std::atomic<bool> done{false};
+  ASSERT_EQ(_writer.submit(new put_decision(decision_key("ws-a", group_id),
+                                            storage::encode_record(storage::record_type::policy_decision_group, payload),
+                                            done)),
+            storage::errc::ok);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  for (const std::string& id : {group_id, group_id.substr(0, 33) + "001"}) {
+    const answer got = run("GET", "/v1/policy/decisions/" + id, key_a);
+    ASSERT_EQ(got.status, 200) << id << ": " << got.body;
+    EXPECT_EQ(field(got.body, "decision_correlation_id"), id);
+    EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_b).status, 404) << id;
+  }
+  EXPECT_EQ(run("GET", "/v1/policy/decisions/" + group_id.substr(0, 33) + "002", key_a).status, 404) << "past its end";
 }
 
 // The bulk route looks a repeated actor up once per request: every item still decides as a

@@ -187,6 +187,9 @@ class fake_store final : public store {
       pending[std::string(key)] = std::string(value);
       return errc::ok;
     }
+    errc append_or_put(table t, std::string_view key, std::string_view value) override {
+      return put(t, key, value);
+    }
     errc del(table t, std::string_view key) override {
       std::lock_guard lock(_store._mutex);
       if (const errc e = _store.count_write(); e != errc::ok) return fail(e);

@@ -225,6 +225,31 @@ TEST(LmdbStore, AppendWithANonIncreasingKeyFails) {
   EXPECT_EQ(r.get(table::log, be64_key(5)), "five");
 }
 
+TEST(LmdbStore, AppendOrPutTakesKeysInAnyOrder) {
+  temp_dir dir;
+  auto s = open_store(dir.path());
+  write_txn* txn = nullptr;
+  ASSERT_EQ(s->begin_write(txn), errc::ok);
+  ASSERT_EQ(txn->append_or_put(table::decisions, "b", "1"), errc::ok);
+  ASSERT_EQ(txn->append_or_put(table::decisions, "d", "2"), errc::ok);
+  ASSERT_EQ(txn->append_or_put(table::decisions, "c", "3"), errc::ok) << "below the last key: put";
+  ASSERT_EQ(s->commit(), errc::ok);
+  ASSERT_EQ(s->begin_write(txn), errc::ok);  // also against what is already committed
+  ASSERT_EQ(txn->append_or_put(table::decisions, "a", "4"), errc::ok);
+  ASSERT_EQ(txn->append_or_put(table::decisions, "d", "5"), errc::ok) << "an equal key is replaced, as by put";
+  ASSERT_EQ(txn->append_or_put(table::decisions, "e", "6"), errc::ok);
+  ASSERT_EQ(s->commit(), errc::ok);
+  lmdb_store::reader r(*s);
+  std::string seen;
+  ASSERT_EQ(r.scan(table::decisions, "",
+                   [&](std::string_view key, std::string_view value) {
+                     seen.append(key).append(value).push_back(' ');
+                     return true;
+                   }),
+            errc::ok);
+  EXPECT_EQ(seen, "a4 b1 c3 d5 e6 ");
+}
+
 TEST(LmdbStore, ScanFromAKey) {
   temp_dir dir;
   auto s = open_store(dir.path());

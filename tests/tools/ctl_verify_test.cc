@@ -172,14 +172,23 @@ TEST_F(verify_test, decision_records_of_both_forms_are_decoded) {
   d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
   d.reasons = reasons.data();
   d.reason_count = reasons.size();
-  std::string group;
-  {
-    ev::decision_group_writer w(group, 1'700'000'000'000, "v1");
+  auto group_of_workspace = [&](std::string_view workspace) {
+    std::string group;
+    ev::decision_group_writer w(group, 1'700'000'000'000, "v1", workspace);
     w.add(d);
     w.skip();
-  }
-  const std::string id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788000";
-  put(table::decisions, ev::decision_key("default", id), record_type::policy_decision_group, group);
+    return group;
+  };
+  const std::string group = group_of_workspace("default");
+  auto group_key = [](std::string_view group_id) {
+    std::string key;
+    EXPECT_TRUE(ev::append_decision_group_key(key, group_id));
+    return key;
+  };
+  // Written now: keyed by group id. Written before: keyed by workspace (no workspace field).
+  put(table::decisions, group_key("01890f4e-8a6b-7cc3-9d2e-4b5a69788000"), record_type::policy_decision_group, group);
+  const std::string id = "01890f4e-8a6b-7cc3-9d2e-4b5a69789000";
+  put(table::decisions, ev::decision_key("default", id), record_type::policy_decision_group, group_of_workspace(""));
   ev::decision_record_view old;
   old.correlation_id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788a9b";
   old.workspace_id = "default";
@@ -192,13 +201,18 @@ TEST_F(verify_test, decision_records_of_both_forms_are_decoded) {
   put(table::decisions, ev::decision_key("default", "01890f4e-8a6b-7cc3-9d2e-4b5a69788001"),
       record_type::policy_decision_group, group.substr(0, group.size() - 3));
   put(table::decisions, ev::decision_key("other", old.correlation_id), record_type::policy_decision, single);
+  put(table::decisions, group_key("01890f4e-8a6b-7cc3-9d2e-4b5a6978a000"), record_type::policy_decision_group,
+      group_of_workspace(""));
   const verify_report r = verify_store(*store);
   bool undecodable = false;
   bool wrong_key = false;
+  bool no_workspace = false;
   for (const verify_problem& p : r.problems) {
     undecodable |= p.table == "decisions" && p.detail.find("undecodable decision group") != std::string::npos;
     wrong_key |= p.table == "decisions" && p.detail.find("key other than decision") != std::string::npos;
+    no_workspace |= p.table == "decisions" && p.detail.find("names no workspace") != std::string::npos;
   }
+  EXPECT_TRUE(no_workspace) << render_verify_report(r, "x");
   EXPECT_TRUE(undecodable) << render_verify_report(r, "x");
   EXPECT_TRUE(wrong_key) << render_verify_report(r, "x");
 }
