@@ -346,7 +346,8 @@ void get_decision(policy_api& api, request_context& ctx, const principal& who) {
       return ctx.res.add_header("Retry-After", "1");
     }
   }
-  // Another workspace's decision is not found either (its key has the other workspace's id).
+  // Another workspace's decision is not found either (its group names the other workspace,
+  // or, written before 2026-12-07, its key does).
   if (!found) {
     return ctx.res.set_error(404, "NOT_FOUND", "no such decision",
                              "decisions are readable once logged (normally within milliseconds); retry shortly");
