@@ -69,7 +69,8 @@ class app {
   void stop();
 
   // Shard threads: called at the end of every loop turn (net::shard_config::turn_end); the
-  // decision log's group-commit point. Set it on the server's shard config before start.
+  // decision log's group-commit point. It asks the shard to come back within ~1 ms while an
+  // evaluate group is open (decision_log::flush). Set it on the server's shard config before start.
   net::shard_turn_hook shard_turn_hook();
   // Main thread (SIGHUP): reloads the policy file; the old policy stays on failure.
   evidence::policy_reload_result reload_policy() { return _policies->reload(); }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <chrono>
@@ -185,6 +186,9 @@ void shard::setup_ring() {
   }
   if (rc < 0) throw std::runtime_error(fmt::format("io_uring_queue_init: {}", std::strerror(-rc)));
   _ring_ready = true;
+  // Without it liburing would bound a wait with a timeout request of its own, whose completion
+  // this loop does not expect; the turn-end hook's wake-up then falls back to the tick.
+  _timed_wait = (params.features & IORING_FEAT_EXT_ARG) != 0;
   setup_buffer_ring();
 }
 
@@ -284,8 +288,17 @@ void shard::run() {
   arm_wake();
   arm_tick();
 
+  std::int64_t wait_us = 0;  // the turn-end hook's bound on the next wait; 0: none
   while (true) {
-    io_uring_submit_and_wait(&_ring, 1);
+    if (wait_us > 0 && _timed_wait) {
+      __kernel_timespec bound{};
+      bound.tv_sec = wait_us / 1'000'000;
+      bound.tv_nsec = (wait_us % 1'000'000) * 1000;
+      io_uring_cqe* first = nullptr;
+      io_uring_submit_and_wait_timeout(&_ring, &first, 1, &bound, nullptr);  // -ETIME: a turn without events
+    } else {
+      io_uring_submit_and_wait(&_ring, 1);
+    }
     _turns.store(_turns.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     // Pairs with the fence in a snapshot writer (engine/common/rcu.h): reads of shared
     // snapshots in this turn cannot move before the turn count the writer may sample.
@@ -311,7 +324,9 @@ void shard::run() {
       if (c.state == conn_state::open) flush(c);
     }
     _flush_list.clear();
-    if (_config.turn_end.run != nullptr) _config.turn_end.run(*this, _config.turn_end.arg);
+    if (_config.turn_end.run != nullptr) {
+      wait_us = std::min(_config.turn_end.run(*this, _config.turn_end.arg), turn_end_wait_max_us);
+    }
     if (_stopping && (_open == 0 || _now_ns >= _drain_deadline_ns)) break;
   }
 

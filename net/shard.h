@@ -47,9 +47,13 @@ class shard;
 
 // Called on the shard thread at the end of every loop turn, after the turn's responses have
 // been handed to the kernel: where a module that buffers per-shard work (the decision log's
-// group commit, engine/evidence/decision_log.h) hands it on. Must not block.
+// group commit, engine/evidence/decision_log.h) hands it on. Must not block. Returns within
+// how many microseconds it must run again even if no other event comes (it still holds work
+// it will hand on later), or 0: not before the next event. The shard's wait for events is then
+// bounded by that (at most `turn_end_wait_max_us`).
+inline constexpr std::int64_t turn_end_wait_max_us = 1'000'000;
 struct shard_turn_hook {
-  void (*run)(shard& s, void* arg) = nullptr;
+  std::int64_t (*run)(shard& s, void* arg) = nullptr;
   void* arg = nullptr;
 };
 
@@ -225,6 +229,7 @@ class shard {
 
   io_uring _ring{};
   bool _ring_ready = false;
+  bool _timed_wait = false;  // the kernel bounds a wait without a timeout request (IORING_FEAT_EXT_ARG)
   io_uring_buf_ring* _buf_ring = nullptr;
   char* _buf_base = nullptr;
   std::size_t _buf_ring_bytes = 0;

@@ -69,8 +69,9 @@ class decision_log::batch final : public storage::command {
   decision_log::shard_state& _owner;
 };
 
-// An evaluate decision's group still open on its shard: the turn's decisions of one workspace,
-// made in one millisecond under one policy version, become one record when the turn ends.
+// An evaluate decision's group still open on its shard: the shard's decisions of one
+// workspace, made in one millisecond under one policy version, become one record at the end of
+// the first loop turn after that millisecond.
 struct decision_log::open_group {
   std::string workspace_id;
   std::string policy_version;
@@ -83,7 +84,7 @@ struct decision_log::open_group {
 struct alignas(64) decision_log::shard_state {
   // Shard thread only.
   std::array<open_group, open_groups_max> groups;
-  std::size_t groups_open = 0;  // groups[0, groups_open) are open
+  std::size_t groups_open = 0;  // slots whose writer is engaged (the others are free)
   bool groups_reserved = false;  // reserve_groups ran (at the shard's first evaluate)
   std::size_t group_decisions = 0;  // in the open groups
   batch* open = nullptr;
@@ -236,13 +237,25 @@ void decision_log::hand_on_if_full(shard_state& s) {
 }
 
 void decision_log::seal_groups(shard_state& s) {
-  for (std::size_t i = 0; i < s.groups_open; ++i) {
-    open_group& g = s.groups[i];
+  for (open_group& g : s.groups) {
+    if (!g.writer) continue;
     add_record(s, std::string_view(g.id, uuid_text_bytes), g.payload, g.writer->items());
     g.writer.reset();
   }
   s.groups_open = 0;
   s.group_decisions = 0;
+}
+
+// Seals the open groups of every millisecond but `keep_ms`; their slots become free.
+void decision_log::seal_groups_before(shard_state& s, std::int64_t keep_ms) {
+  for (open_group& g : s.groups) {
+    if (!g.writer || g.evaluated_at_ms == keep_ms) continue;
+    const std::size_t n = g.writer->items();
+    add_record(s, std::string_view(g.id, uuid_text_bytes), g.payload, n);
+    g.writer.reset();
+    s.group_decisions -= n;
+    --s.groups_open;
+  }
 }
 
 void decision_log::append(std::size_t shard, std::string_view group_id, std::string_view payload,
@@ -275,17 +288,24 @@ void decision_log::append_one(std::size_t shard, std::string_view workspace_id, 
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
   open_group* g = nullptr;
-  for (std::size_t i = 0; i < s.groups_open && g == nullptr; ++i) {
-    open_group& c = s.groups[i];
-    if (c.evaluated_at_ms == evaluated_at_ms && c.workspace_id == workspace_id &&
-        c.policy_version == policy_version && c.writer->items() < decision_group_items_max) {
+  open_group* free_slot = nullptr;
+  for (open_group& c : s.groups) {
+    if (!c.writer) {
+      if (free_slot == nullptr) free_slot = &c;
+    } else if (c.evaluated_at_ms == evaluated_at_ms && c.workspace_id == workspace_id &&
+               c.policy_version == policy_version && c.writer->items() < decision_group_items_max) {
       g = &c;
+      break;
     }
   }
   if (g == nullptr) {
-    if (s.groups_open == s.groups.size()) seal_groups(s);  // many workspaces in one turn
+    if (free_slot == nullptr) {  // many workspaces (or milliseconds) open at once
+      seal_groups(s);
+      free_slot = &s.groups[0];
+    }
     if (!s.groups_reserved) reserve_groups(s);
-    g = &s.groups[s.groups_open++];
+    g = free_slot;
+    ++s.groups_open;
     g->workspace_id.assign(workspace_id);
     g->policy_version.assign(policy_version);
     g->evaluated_at_ms = evaluated_at_ms;
@@ -299,10 +319,18 @@ void decision_log::append_one(std::size_t shard, std::string_view workspace_id, 
   hand_on_if_full(s);
 }
 
-void decision_log::flush(std::size_t shard) {
+std::int64_t decision_log::flush(std::size_t shard, std::int64_t now_unix_us) {
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
-  if (s.groups_open > 0) seal_groups(s);
+  std::int64_t wait_us = 0;
+  if (s.groups_open > 0) {
+    if (now_unix_us == seal_all) {
+      seal_groups(s);
+    } else {
+      seal_groups_before(s, now_unix_us / 1000);
+      if (s.groups_open > 0) wait_us = 1000 - now_unix_us % 1000;
+    }
+  }
   // Every loop turn comes here: a plain load first keeps the idle case free of RMWs.
   if (s.returned.load(std::memory_order_relaxed) != nullptr) {
     for (batch* b = s.returned.exchange(nullptr, std::memory_order_acquire); b != nullptr;) {
@@ -319,6 +347,7 @@ void decision_log::flush(std::size_t shard) {
   // While the writer is unhealthy its commits fail: keep the batches (back-pressure builds)
   // rather than spin them through failing commits.
   if (s.held_head != nullptr && _writer.healthy()) submit_held(s, false);
+  return wait_us;
 }
 
 void decision_log::submit_held(shard_state& s, bool wait_for_room) {

@@ -6,17 +6,21 @@
 // docs/operations.md, "Decision log").
 //
 // How: each shard appends decision groups (decision_record.h), encoded as LMDB key + record,
-// to its own open batch: a bulk request's items are one group; evaluates of one workspace in
-// one loop turn (same millisecond, same policy version) share one, so that the writer puts one
-// record per few decisions rather than one per decision. A batch is handed to the storage writer as ONE command when the shard's loop
-// turn ends (net::shard_turn_hook: every decision of a turn shares one command) or as soon as
-// it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
+// to its own open batch: a bulk request's items are one group; a shard's evaluates of one
+// workspace in one millisecond under one policy version share one, so that the writer puts
+// one record per several decisions rather than one per decision (and a group's strings are
+// written once). Such a group stays open across the shard's loop turns until its millisecond
+// has passed: `flush` seals the groups of earlier milliseconds and asks the shard to run it
+// again when the current one ends (net::shard_turn_hook's wait bound), so a group is sealed at
+// most ~1 ms after its first decision even when no other request comes. A batch is handed to
+// the storage writer as ONE command when the shard's loop turn ends (every group sealed in a
+// turn shares one command) or as soon as it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
 // else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
 // linger until `linger_us` after its previous commit began, so that a steady stream of decisions
 // costs one commit (two fdatasyncs) per `linger_us` rather than one per commit time; any other
-// write ends the wait and the batches ride along. The lag is therefore: the rest of the loop
-// turn (microseconds; the answer has already gone to the kernel) + at most `linger_us` + the
-// writer's queue + one commit.
+// write ends the wait and the batches ride along. The lag is therefore: the rest of the
+// decision's millisecond (its group open; the answer has already gone to the kernel) + at most
+// `linger_us` + the writer's queue + one commit.
 //
 // Back-pressure: a shard counts its decisions not yet committed (buffered, queued, in a
 // failed batch awaiting retry). `reserve(n)` refuses when that count would pass
@@ -86,16 +90,23 @@ class decision_log {
   // workspace; a bulk request) under its group id (a UUID: decision_record.h, "Key"), into the
   // shard's open batch.
   void append(std::size_t shard, std::string_view group_id, std::string_view payload, std::size_t decisions);
-  // Shard thread, after a successful reserve of 1: one evaluate's decision. It joins the turn's
-  // open group of its workspace, millisecond and policy version (a new one, under a fresh
-  // group id, if there is none), and `id` gets its correlation id: the group id with its index
-  // in the last 3 hex digits (decision_record.h). The open groups become records when the
-  // turn ends (`flush`), when the batch is full, or when more than `open_groups_max`
-  // workspaces decided in one turn.
+  // Shard thread, after a successful reserve of 1: one evaluate's decision. It joins the
+  // shard's open group of its workspace, millisecond and policy version (a new one, under a
+  // fresh group id, if there is none), and `id` gets its correlation id: the group id with its
+  // index in the last 3 hex digits (decision_record.h). The open groups become records when a
+  // turn ends after their millisecond (`flush`), when the batch is full, or when more than
+  // `open_groups_max` workspaces or milliseconds are open at once.
   void append_one(std::size_t shard, std::string_view workspace_id, std::int64_t evaluated_at_ms,
                   std::string_view policy_version, const decision_item_view& d, char (&id)[uuid_text_bytes]);
-  // Shard thread, end of loop turn: submits the open batch and any batch waiting for a retry.
-  void flush(std::size_t shard);
+  // Shard thread, end of loop turn: seals the open groups of every millisecond but the one
+  // of `now_unix_us` (Unix time in µs; a group of a later millisecond, after the clock stepped
+  // back, is sealed too), then submits the open batch and any batch waiting for a retry.
+  // Returns the µs until that millisecond ends if a group is still open (the shard must call
+  // again by then: net::shard_turn_hook), else 0.
+  std::int64_t flush(std::size_t shard, std::int64_t now_unix_us);
+  // The same, sealing every open group (tests, and where no later call is certain).
+  void flush(std::size_t shard) { flush(shard, seal_all); }
+  static constexpr std::int64_t seal_all = INT64_MIN;
   // Main thread, after every shard has stopped and before the writer stops: submits every
   // shard's remaining batches, waiting (bounded) for room in the writer's queue.
   void flush_stopped();
@@ -114,6 +125,7 @@ class decision_log {
   void add_record(shard_state& s, std::string_view group_id, std::string_view payload,
                   std::size_t decisions);
   void seal_groups(shard_state& s);
+  void seal_groups_before(shard_state& s, std::int64_t keep_ms);
   void reserve_groups(shard_state& s);
   void hand_on_if_full(shard_state& s);
   void submit_held(shard_state& s, bool wait_for_room);

@@ -8,8 +8,8 @@
 // byte-identical. `signals` (?debug=true) is never stored: the GET route answers without it.
 //
 // Records of type `policy_decision_group` hold several decisions made at one instant under one
-// policy version (a bulk request's items; a shard's evaluates of one workspace in one loop
-// turn, decision_log.h): the instant and policy version once, then the decisions in order as
+// policy version (a bulk request's items; a shard's evaluates of one workspace in one
+// millisecond, decision_log.h): the instant and policy version once, then the decisions in order as
 // compact fields (codes, not names; whyRec as the JSON literal that was sent, since a later
 // policy may word it differently, written once per group and named by number in the items
 // that repeat it). The decisions' ids derive from one UUIDv7, the group id, whose last three

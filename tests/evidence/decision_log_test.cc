@@ -266,6 +266,66 @@ TEST_F(DecisionLog, ATurnsEvaluatesShareOneRecordPerWorkspaceMillisecondAndPolic
   }
 }
 
+// A group stays open across loop turns while its millisecond lasts: the turn-end flush seals
+// only the groups of earlier milliseconds, and says how long until the open ones are due.
+TEST_F(DecisionLog, AnEvaluateGroupStaysOpenUntilItsMillisecondHasPassed) {
+  decision_log& log = make_log(1024, 65536);
+  auto one = [&](std::string_view ws, std::int64_t ms, std::string_view actor) {
+    EXPECT_TRUE(log.reserve(0, 1));
+    char id[uuid_text_bytes];
+    log.append_one(0, ws, ms, "v1", evaluate_item(actor), id);
+    return std::string(id, uuid_text_bytes);
+  };
+  const std::string a0 = one("ws-a", 9000, "a0");
+  const std::string b0 = one("ws-b", 9000, "b0");
+  EXPECT_EQ(log.flush(0, 9000 * 1000 + 250), 750) << "open until 9001 ms: come back in 750 us";
+  const std::string a1 = one("ws-a", 9000, "a1");  // the next turn, same millisecond
+  EXPECT_EQ(a1.substr(0, 33), a0.substr(0, 33)) << "joins the group of the turn before";
+  EXPECT_EQ(a1.substr(33), "001");
+  EXPECT_EQ(log.flush(0, 9000 * 1000 + 999), 1);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(_writer->stats().commands_committed, 0u) << "nothing sealed yet";
+  EXPECT_EQ(log.stats().pending, 3u);
+
+  const std::string a2 = one("ws-a", 9001, "a2");  // the next millisecond: a new group
+  EXPECT_NE(a2.substr(0, 33), a0.substr(0, 33));
+  EXPECT_EQ(log.flush(0, 9001 * 1000 + 10), 990) << "9000's groups sealed, 9001's still open";
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 3; }));
+  EXPECT_EQ(_store.committed(storage::table::decisions).size(), 2u) << "ws-a@9000 (2 items) and ws-b@9000";
+  EXPECT_EQ(log.flush(0, 9002 * 1000), 0) << "nothing open";
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 4; }));
+  EXPECT_EQ(_store.committed(storage::table::decisions).size(), 3u);
+  EXPECT_EQ(log.stats().pending, 0u);
+}
+
+// A clock stepped back must not hold a group open until it catches up again.
+TEST_F(DecisionLog, AGroupFromAfterTheClockIsSealedAtOnce) {
+  decision_log& log = make_log(1024, 65536);
+  ASSERT_TRUE(log.reserve(0, 1));
+  char id[uuid_text_bytes];
+  log.append_one(0, "ws-a", 50'000, "v1", evaluate_item("u"), id);
+  EXPECT_EQ(log.flush(0, 40'000 * 1000), 0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == 1; }));
+}
+
+// Freed slots are reused while others stay open; all eight full and a new group seals them.
+TEST_F(DecisionLog, OpenGroupSlotsAreReusedAcrossTurns) {
+  decision_log& log = make_log(1024, 65536);
+  std::size_t made = 0;
+  for (std::int64_t ms = 100; ms < 140; ++ms) {
+    for (int w = 0; w < 3; ++w) {
+      ASSERT_TRUE(log.reserve(0, 1));
+      char id[uuid_text_bytes];
+      log.append_one(0, fmt::format("ws-{}", w), ms, "v1", evaluate_item("u"), id);
+      ++made;
+    }
+    log.flush(0, ms * 1000 + 500);  // seals ms-1's three, keeps ms's three (6 of 8 slots)
+  }
+  EXPECT_EQ(log.flush(0, 140 * 1000), 0);
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == made; }));
+  EXPECT_EQ(_store.committed(storage::table::decisions).size(), made) << "one group per workspace and millisecond";
+}
+
 TEST_F(DecisionLog, ManyWorkspacesInOneTurnAndTheBatchBoundSealGroupsEarly) {
   decision_log& log = make_log(20, 65536);
   for (int i = 0; i < 50; ++i) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -405,6 +406,44 @@ TEST_F(ShardTest, TheReceiveHookSeesEachTurnsBytesBeforeTheRequestsRun) {
   EXPECT_EQ(echo->body, "after") << "requests are answered as without the hook";
   std::lock_guard lock(seen.mu);
   EXPECT_EQ(seen.bytes.size(), seen.slots.size());
+}
+
+// The turn-end hook's return value bounds the shard's next wait: a hook that still holds work
+// (the decision log's open groups) is called again within that time although nothing else
+// happens; one that returns 0 lets the shard sleep until an event (here only the 1 s tick).
+struct turn_end_calls {
+  std::array<std::atomic<int>, 2> calls{};
+  static constexpr int wanted = 100;
+};
+
+TEST_F(ShardTest, TheTurnEndHookIsCalledAgainWithinTheTimeItAsksFor) {
+  static turn_end_calls seen;
+  for (auto& c : seen.calls) c.store(0);
+  START_OR_SKIP(2'000, [](shard_config& sc) {
+    sc.tick_ms = 1000;
+    sc.turn_end.run = [](shard& s, void* arg) -> std::int64_t {
+      auto& calls = static_cast<turn_end_calls*>(arg)->calls[s.index()];
+      return calls.fetch_add(1) + 1 < turn_end_calls::wanted ? 1000 : 0;  // 1 ms, then none
+    };
+    sc.turn_end.arg = &seen;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (seen.calls[0].load() < turn_end_calls::wanted || seen.calls[1].load() < turn_end_calls::wanted)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Without the bound, 5 s of 1 s ticks would have given each shard about 5 turns.
+  ASSERT_GE(seen.calls[0].load(), turn_end_calls::wanted);
+  ASSERT_GE(seen.calls[1].load(), turn_end_calls::wanted);
+  const int before = seen.calls[0].load() + seen.calls[1].load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LT(seen.calls[0].load() + seen.calls[1].load() - before, 10) << "0: the shard sleeps until an event";
+  client c(port());
+  ASSERT_TRUE(c.connected);
+  c.send(get("/plain"));
+  const auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << "requests are answered as without the hook";
 }
 
 TEST_F(ShardTest, NotFoundAndMethodNotAllowed) {
