@@ -30,7 +30,8 @@
 #      directory (same disk), whose raw_1 is the ingestion reference. Server CPU per request:
 #      utime + stime of warrantd from /proc/PID/stat over the measured run ÷ responses; the
 #      storage writer thread's part of it (thread `warrant-writer`) is printed per run and
-#      kept as `writer_share` (median [min, max]) in OUT;
+#      kept as `writer_share` (median [min, max]) in OUT, and so is the part spent outside the
+#      kernel (utime alone, `user_us` per request: what warrantd's own code costs);
 #   5. prints a table and the ratios (median [min, max] over the rounds) and writes OUT.
 #
 # Builds nothing: needs the Release build
@@ -131,6 +132,13 @@ cpu_ticks() {  # utime + stime (fields 14, 15) of warrantd, all its threads
   echo $((fields[11] + fields[12]))
 }
 
+user_ticks() {  # utime alone (field 14): the part of cpu_ticks spent outside the kernel
+  local line fields
+  read -r line </proc/"$SERVER_PID"/stat
+  read -r -a fields <<<"${line##*) }"
+  echo $((fields[11]))
+}
+
 writer_ticks() {  # the same for its storage writer thread alone (named warrant-writer)
   local task line fields
   for task in /proc/"$SERVER_PID"/task/*; do
@@ -155,25 +163,31 @@ arm_args() {  # NAME or NAME@pN (N requests in flight per connection instead of 
 }
 
 run_arm() {  # round, arm
-  local round=$1 arm=$2 json before after writer_before writer_after args=()
+  local round=$1 arm=$2 json before after writer_before writer_after user_before user_after args=()
   mapfile -t args < <(arm_args "$arm")
   "${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$WARMUP" --json >/dev/null || die "warm-up of $arm failed"
   before=$(cpu_ticks)
   writer_before=$(writer_ticks)
+  user_before=$(user_ticks)
   json=$("${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$DURATION" --json) || die "run of $arm failed"
   after=$(cpu_ticks)
   writer_after=$(writer_ticks)
-  printf '{"kind":"http","round":%d,"arm":"%s","cpu_ticks":%d,"writer_ticks":%d,"bench":%s}\n' \
-    "$round" "$arm" $((after - before)) $((writer_after - writer_before)) "$json" >>"$WORK_DIR/runs.jsonl"
-  python3 - "$json" $((after - before)) "$CLK_TCK" "$round" "$arm" $((writer_after - writer_before)) <<'PY' >&2
+  user_after=$(user_ticks)
+  printf '{"kind":"http","round":%d,"arm":"%s","cpu_ticks":%d,"writer_ticks":%d,"user_ticks":%d,"bench":%s}\n' \
+    "$round" "$arm" $((after - before)) $((writer_after - writer_before)) $((user_after - user_before)) "$json" \
+    >>"$WORK_DIR/runs.jsonl"
+  python3 - "$json" $((after - before)) "$CLK_TCK" "$round" "$arm" $((writer_after - writer_before)) \
+    $((user_after - user_before)) <<'PY' >&2
 import json, sys
 j = json.loads(sys.argv[1]); ticks = int(sys.argv[2]); hz = int(sys.argv[3]); writer = int(sys.argv[6])
+user = int(sys.argv[7])
 n = j["requests"]
 cpu = ticks * 1e6 / hz / n if n else 0
+user_us = user * 1e6 / hz / n if n else 0
 share = f"{100 * writer / ticks:3.0f} %" if ticks else "  - "
 print(f"evidence-load: round {sys.argv[4]} {sys.argv[5]:10s} {j['rps']:9.0f} req/s  "
       f"p50 {j['latency_us']['p50']:8.1f} us  p99 {j['latency_us']['p99']:8.1f} us  "
-      f"{cpu:7.2f} CPU us/req (writer {share})  status {j['status']}  errors {j['errors']['total']}")
+      f"{cpu:7.2f} CPU us/req (user {user_us:.2f}, writer {share})  status {j['status']}  errors {j['errors']['total']}")
 PY
 }
 
@@ -254,6 +268,9 @@ for arm in arms:
            "cpu_us": spread([r["cpu_us"] for r in rs.values()]),
            # the storage writer thread's part of that CPU (the decision log, durable writes)
            "writer_share": spread([r.get("writer_ticks", 0) / r["cpu_ticks"] for r in rs.values() if r["cpu_ticks"]]),
+           # the part of cpu_us spent outside the kernel (parsing, the guard, deciding, rendering)
+           "user_us": spread([r.get("user_ticks", 0) * 1e6 / hz / r["bench"]["requests"]
+                              for r in rs.values() if r["bench"]["requests"]]),
            "non_2xx": sum(r["bench"]["requests"] - r["bench"]["status_class"]["2xx"] for r in rs.values()),
            "errors": sum(r["bench"]["errors"]["total"] for r in rs.values())}
     if base(arm) != "healthz" and hz_runs:
@@ -269,11 +286,12 @@ for arm in arms:
 def f(x, fmt="{:.2f}"): return "-" if x is None else fmt.format(x)
 def s3(v): return "-" if not v else f"{v[0]:.3f} [{v[1]:.3f},{v[2]:.3f}]"
 print()
-print(f"{'arm':11} {'req/s':>9} {'2xx/s':>9} {'decisions/s':>12} {'p50 us':>9} {'p99 us':>9} {'CPU us/req med [min,max]':>26}  {'÷ healthz CPU':>22} {'non-2xx':>8}")
+print(f"{'arm':11} {'req/s':>9} {'2xx/s':>9} {'decisions/s':>12} {'p50 us':>9} {'p99 us':>9} {'CPU us/req med [min,max]':>26} {'user us':>8}  {'÷ healthz CPU':>22} {'non-2xx':>8}")
 for r in rows:
     c = r["cpu_us"]
+    u = r["user_us"][0] if r["user_us"] else None
     print(f"{r['arm']:11} {r['rps']:9.0f} {r['ok_rps']:9.0f} {f(r['decisions_per_s'], '{:.0f}'):>12} {r['p50_us']:9.1f} {r['p99_us']:9.1f} "
-          f"{c[0]:8.2f} [{c[1]:.2f},{c[2]:.2f}]  {s3(r.get('cpu_over_healthz')):>22} {r['non_2xx']:8d}")
+          f"{c[0]:8.2f} [{c[1]:.2f},{c[2]:.2f}] {f(u):>8}  {s3(r.get('cpu_over_healthz')):>22} {r['non_2xx']:8d}")
 print()
 if raw:
     print(f"raw_1 (raw LMDB, one txn per record, same disk): median {med([r['raw_1'] for r in raw.values()]):.0f} rec/s over {len(raw)} rounds")
