@@ -17,6 +17,7 @@
 #include "engine/common/ids.h"
 #include "storage/record.h"
 #include "storage/writer.h"
+#include "evidence_test_support.h"
 #include "tests/storage/fake_store.h"
 
 namespace warrant::engine::evidence {
@@ -25,16 +26,9 @@ namespace {
 using namespace std::chrono_literals;
 using storage::testing::fake_store;
 
-constexpr std::array<std::string_view, 1> reasons = {"TIER_SUFFICIENT"};
-
 // The payload of a group of `n` ALLOW decisions (n = 1: an evaluate) of workspace `ws`.
 std::string group_payload(std::size_t n = 1, std::string_view ws = "ws") {
-  decision_item_view d;
-  d.action = "account.login";
-  d.actor_id = "u-1";
-  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
-  d.reasons = reasons.data();
-  d.reason_count = reasons.size();
+  const decision_item_view d = test::login_decision_item("u-1");
   std::string payload;
   decision_group_writer w(payload, 1'780'000'000'000, "v1", ws);
   for (std::size_t i = 0; i < n; ++i) w.add(d);
@@ -211,16 +205,6 @@ TEST_F(DecisionLog, AppendingAllocatesNothingOnceWarm) {
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 800u; }));
 }
 
-decision_item_view evaluate_item(std::string_view actor_id) {
-  decision_item_view d;
-  d.action = "account.login";
-  d.actor_id = actor_id;
-  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
-  d.reasons = reasons.data();
-  d.reason_count = reasons.size();
-  return d;
-}
-
 TEST_F(DecisionLog, ATurnsEvaluatesShareOneRecordPerWorkspaceMillisecondAndPolicy) {
   decision_log& log = make_log(1024, 65536);
   struct made {
@@ -232,7 +216,7 @@ TEST_F(DecisionLog, ATurnsEvaluatesShareOneRecordPerWorkspaceMillisecondAndPolic
   auto one = [&](std::string ws, std::int64_t ms, std::string_view version, std::string actor) {
     ASSERT_TRUE(log.reserve(0, 1));
     char id[uuid_text_bytes];
-    log.append_one(0, ws, ms, version, evaluate_item(actor), id);
+    log.append_one(0, ws, ms, version, test::login_decision_item(actor), id);
     ids.push_back({ws, std::string(id, uuid_text_bytes), actor});
   };
   one("ws-a", 1000, "v1", "a0");
@@ -273,7 +257,7 @@ TEST_F(DecisionLog, AnEvaluateGroupStaysOpenUntilItsMillisecondHasPassed) {
   auto one = [&](std::string_view ws, std::int64_t ms, std::string_view actor) {
     EXPECT_TRUE(log.reserve(0, 1));
     char id[uuid_text_bytes];
-    log.append_one(0, ws, ms, "v1", evaluate_item(actor), id);
+    log.append_one(0, ws, ms, "v1", test::login_decision_item(actor), id);
     return std::string(id, uuid_text_bytes);
   };
   const std::string a0 = one("ws-a", 9000, "a0");
@@ -303,7 +287,7 @@ TEST_F(DecisionLog, AGroupFromAfterTheClockIsSealedAtOnce) {
   decision_log& log = make_log(1024, 65536);
   ASSERT_TRUE(log.reserve(0, 1));
   char id[uuid_text_bytes];
-  log.append_one(0, "ws-a", 50'000, "v1", evaluate_item("u"), id);
+  log.append_one(0, "ws-a", 50'000, "v1", test::login_decision_item("u"), id);
   EXPECT_EQ(log.flush(0, 40'000 * 1000), 0);
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 1; }));
 }
@@ -316,7 +300,7 @@ TEST_F(DecisionLog, OpenGroupSlotsAreReusedAcrossTurns) {
     for (int w = 0; w < 3; ++w) {
       ASSERT_TRUE(log.reserve(0, 1));
       char id[uuid_text_bytes];
-      log.append_one(0, fmt::format("ws-{}", w), ms, "v1", evaluate_item("u"), id);
+      log.append_one(0, fmt::format("ws-{}", w), ms, "v1", test::login_decision_item("u"), id);
       ++made;
     }
     log.flush(0, ms * 1000 + 500);  // seals ms-1's three, keeps ms's three (6 of 8 slots)
@@ -331,7 +315,7 @@ TEST_F(DecisionLog, ManyWorkspacesInOneTurnAndTheBatchBoundSealGroupsEarly) {
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(log.reserve(2, 1));
     char id[uuid_text_bytes];
-    log.append_one(2, fmt::format("ws-{}", i % 11), 5000, "v1", evaluate_item("u"), id);
+    log.append_one(2, fmt::format("ws-{}", i % 11), 5000, "v1", test::login_decision_item("u"), id);
   }
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 40; })) << "two full batches of 20, no flush";
   log.flush(2);
@@ -348,7 +332,7 @@ TEST_F(DecisionLog, ATurnSpanningManyMillisecondsAllocatesNothingOnceWarm) {
     for (int i = 0; i < 200; ++i) {
       if (!log.reserve(0, 1)) return;
       char id[uuid_text_bytes];
-      log.append_one(0, "workspace-0123456789", 7000 + i % milliseconds, "evidence-defaults-1", evaluate_item("u-1"), id);
+      log.append_one(0, "workspace-0123456789", 7000 + i % milliseconds, "evidence-defaults-1", test::login_decision_item("u-1"), id);
     }
   };
   for (int r = 0; r < 3; ++r) {
@@ -368,7 +352,7 @@ TEST_F(DecisionLog, AppendingOneAllocatesNothingOnceWarm) {
       if (!log.reserve(0, 1)) return;
       char id[uuid_text_bytes];
       log.append_one(0, i % 2 ? "workspace-odd-0123456789" : "workspace-even-0123456789", 7000, "evidence-defaults-1",
-                     evaluate_item("u-1"), id);
+                     test::login_decision_item("u-1"), id);
     }
   };
   for (int r = 0; r < 3; ++r) {

@@ -1,15 +1,17 @@
 // tests/evidence/evidence_test_support.h: fixtures shared by the evidence tests: facts that give
 // a wanted tier under the default thresholds, claim summaries for each claimStatus, policies
-// loaded from text.
+// loaded from text, a decision to log.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string_view>
 
 #include "engine/evidence/claims.h"
 #include "engine/evidence/decision.h"
+#include "engine/evidence/decision_record.h"
 #include "engine/evidence/policy_load.h"
 
 namespace warrant::engine::evidence::test {
@@ -60,5 +62,17 @@ tiers:
   tier3: {count: 200, ageDays: 90, partners: 3}
 actions:
 )";
+
+// An ALLOW of account.login at tier 0 by `actor_id`, as the decision log stores it.
+inline decision_item_view login_decision_item(std::string_view actor_id) {
+  static constexpr std::array<std::string_view, 1> reasons = {"TIER_SUFFICIENT"};
+  decision_item_view d;
+  d.action = "account.login";
+  d.actor_id = actor_id;
+  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
+  d.reasons = reasons.data();
+  d.reason_count = reasons.size();
+  return d;
+}
 
 }  // namespace warrant::engine::evidence::test

@@ -23,6 +23,7 @@
 #include "net/metrics.h"
 #include "net/shard.h"
 #include "storage/lmdb_store.h"
+#include "evidence_test_support.h"
 #include "tests/storage/temp_dir.h"
 
 namespace warrant::engine::evidence {
@@ -263,13 +264,7 @@ TEST_F(PolicyRoutesInProcess, DecisionsLoggedBeforeGroupsStillReadBack) {
 // naming no workspace of their own.
 TEST_F(PolicyRoutesInProcess, GroupsKeyedByWorkspaceStillReadBack) {
   const std::string group_id = "01890f4e-8a6b-7cc3-9d2e-4b5a69788000";
-  const std::array<std::string_view, 1> reasons = {"TIER_SUFFICIENT"};
-  decision_item_view d;
-  d.action = "account.login";
-  d.actor_id = "old-actor";
-  d.why_json = R"("Tier 0 meets the tier 0 required for account.login.")";
-  d.reasons = reasons.data();
-  d.reason_count = reasons.size();
+  const decision_item_view d = test::login_decision_item("old-actor");
   std::string payload;
   {
     decision_group_writer w(payload, 1'780'000'000'000, "evidence-defaults-1", "");
