@@ -110,7 +110,7 @@ bool parse_event_request(std::string_view body, std::int64_t now_ms, event_reque
       const auto id = find_event_type(s);
       if (!id) {
         err = {400, "INVALID_EVENT_TYPE",
-               fmt::format("'{}' is not an event type", s.substr(0, event_type_name_bytes_max + 1)),
+               fmt::format("'{}' is not an event type", utf8_clip(s, event_type_name_bytes_max + 1)),
                "GET /v1/events/types lists the catalogue"};
         return false;
       }

@@ -3,6 +3,9 @@
 #include "engine/evidence/event.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <string>
 
 #include "engine/common/ids.h"
 #include "storage/record.h"
@@ -65,6 +68,19 @@ TEST(event_request, UnknownFieldsAreRefused) {
 TEST(event_request, UnknownEventType) {
   EXPECT_EQ(parse_fails(R"({"userExternalId":"u","eventType":"gig.teleported"})").code, "INVALID_EVENT_TYPE");
   EXPECT_EQ(parse_fails(R"({"userExternalId":"u","eventType":""})").code, "INVALID_EVENT_TYPE");
+}
+
+// The refusal quotes the unknown name clipped to the longest known one (+1): never in the
+// middle of a UTF-8 character, or the JSON error would not be valid JSON (found by the fuzzer).
+TEST(event_request, AnUnknownEventTypeIsQuotedWithoutSplittingACharacter) {
+  const std::string cyrillic_e = "\xd0\xad";  // U+042D, two bytes
+  for (std::size_t lead = event_type_name_bytes_max - 3; lead <= event_type_name_bytes_max + 1; ++lead) {
+    const std::string name = std::string(lead, 'g') + cyrillic_e + "L";
+    const json_error err = parse_fails(R"({"userExternalId":"u","eventType":")" + name + R"("})");
+    EXPECT_EQ(err.code, "INVALID_EVENT_TYPE");
+    EXPECT_TRUE(simdjson::validate_utf8(err.message.data(), err.message.size())) << lead << ": " << err.message;
+    EXPECT_LE(err.message.size(), event_type_name_bytes_max + 1 + std::string_view("'' is not an event type").size());
+  }
 }
 
 TEST(event_request, WrongTypesAndMissingFields) {
