@@ -125,18 +125,12 @@ start_server() {
   die "warrantd not ready at $BASE after 10 s"
 }
 
-cpu_ticks() {  # utime + stime (fields 14, 15) of warrantd, all its threads
+cpu_ticks() {  # "TOTAL USER": utime + stime (fields 14, 15) of warrantd, all its threads, and
+  # utime alone (the part spent outside the kernel), from one read
   local line fields
   read -r line </proc/"$SERVER_PID"/stat
   read -r -a fields <<<"${line##*) }"
-  echo $((fields[11] + fields[12]))
-}
-
-user_ticks() {  # utime alone (field 14): the part of cpu_ticks spent outside the kernel
-  local line fields
-  read -r line </proc/"$SERVER_PID"/stat
-  read -r -a fields <<<"${line##*) }"
-  echo $((fields[11]))
+  echo "$((fields[11] + fields[12])) ${fields[11]}"
 }
 
 writer_ticks() {  # the same for its storage writer thread alone (named warrant-writer)
@@ -166,13 +160,11 @@ run_arm() {  # round, arm
   local round=$1 arm=$2 json before after writer_before writer_after user_before user_after args=()
   mapfile -t args < <(arm_args "$arm")
   "${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$WARMUP" --json >/dev/null || die "warm-up of $arm failed"
-  before=$(cpu_ticks)
+  read -r before user_before < <(cpu_ticks)
   writer_before=$(writer_ticks)
-  user_before=$(user_ticks)
   json=$("${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$DURATION" --json) || die "run of $arm failed"
-  after=$(cpu_ticks)
+  read -r after user_after < <(cpu_ticks)
   writer_after=$(writer_ticks)
-  user_after=$(user_ticks)
   printf '{"kind":"http","round":%d,"arm":"%s","cpu_ticks":%d,"writer_ticks":%d,"user_ticks":%d,"bench":%s}\n' \
     "$round" "$arm" $((after - before)) $((writer_after - writer_before)) $((user_after - user_before)) "$json" \
     >>"$WORK_DIR/runs.jsonl"

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <stdexcept>
 
 #include "engine/audit/audit_routes.h"
@@ -160,13 +159,7 @@ void app::stop() {
 }
 
 net::shard_turn_hook app::shard_turn_hook() {
-  return {[](net::shard& s, void* self) -> std::int64_t {
-            timespec wall{};
-            clock_gettime(CLOCK_REALTIME, &wall);  // the clock evaluate stamps its decisions with
-            const std::int64_t now_us = static_cast<std::int64_t>(wall.tv_sec) * 1'000'000 + wall.tv_nsec / 1000;
-            return static_cast<app*>(self)->_decisions->flush(s.index(), now_us);
-          },
-          this};
+  return {[](net::shard& s, void* self) { return static_cast<app*>(self)->_decisions->flush(s.index()); }, this};
 }
 
 void render_writer_metrics(net::byte_buffer& out, const storage::writer_stats& s) {

@@ -14,6 +14,8 @@ namespace warrant::engine {
 
 // Milliseconds since the Unix epoch, wall clock.
 std::int64_t unix_now_ms();
+// The same in microseconds (unix_now_us() / 1000 is unix_now_ms() read at that instant).
+std::int64_t unix_now_us();
 
 // A new UUIDv7 in canonical text form (36 chars, lower-case hex), greater than every id this
 // process made before it.

@@ -236,18 +236,9 @@ void decision_log::hand_on_if_full(shard_state& s) {
   if (_writer.healthy()) submit_held(s, false);
 }
 
-void decision_log::seal_groups(shard_state& s) {
-  for (open_group& g : s.groups) {
-    if (!g.writer) continue;
-    add_record(s, std::string_view(g.id, uuid_text_bytes), g.payload, g.writer->items());
-    g.writer.reset();
-  }
-  s.groups_open = 0;
-  s.group_decisions = 0;
-}
-
-// Seals the open groups of every millisecond but `keep_ms`; their slots become free.
-void decision_log::seal_groups_before(shard_state& s, std::int64_t keep_ms) {
+// Seals the open groups of every millisecond but `keep_ms` (all of them with the default);
+// their slots become free.
+void decision_log::seal_groups(shard_state& s, std::int64_t keep_ms) {
   for (open_group& g : s.groups) {
     if (!g.writer || g.evaluated_at_ms == keep_ms) continue;
     const std::size_t n = g.writer->items();
@@ -319,17 +310,20 @@ void decision_log::append_one(std::size_t shard, std::string_view workspace_id, 
   hand_on_if_full(s);
 }
 
+std::int64_t decision_log::flush(std::size_t shard) {
+  assert(shard < decision_log_shards_max);
+  // Most turns of a shard that is not evaluating hold no open group: no clock read for them.
+  return flush(shard, _shards[shard].groups_open > 0 ? unix_now_us() : 0);
+}
+
 std::int64_t decision_log::flush(std::size_t shard, std::int64_t now_unix_us) {
   assert(shard < decision_log_shards_max);
   shard_state& s = _shards[shard];
+  constexpr std::int64_t us_per_ms = 1000;
   std::int64_t wait_us = 0;
   if (s.groups_open > 0) {
-    if (now_unix_us == seal_all) {
-      seal_groups(s);
-    } else {
-      seal_groups_before(s, now_unix_us / 1000);
-      if (s.groups_open > 0) wait_us = 1000 - now_unix_us % 1000;
-    }
+    seal_groups(s, now_unix_us / us_per_ms);
+    if (s.groups_open > 0) wait_us = us_per_ms - now_unix_us % us_per_ms;
   }
   // Every loop turn comes here: a plain load first keeps the idle case free of RMWs.
   if (s.returned.load(std::memory_order_relaxed) != nullptr) {

@@ -98,15 +98,15 @@ class decision_log {
   // `open_groups_max` workspaces or milliseconds are open at once.
   void append_one(std::size_t shard, std::string_view workspace_id, std::int64_t evaluated_at_ms,
                   std::string_view policy_version, const decision_item_view& d, char (&id)[uuid_text_bytes]);
-  // Shard thread, end of loop turn: seals the open groups of every millisecond but the one
-  // of `now_unix_us` (Unix time in µs; a group of a later millisecond, after the clock stepped
-  // back, is sealed too), then submits the open batch and any batch waiting for a retry.
-  // Returns the µs until that millisecond ends if a group is still open (the shard must call
-  // again by then: net::shard_turn_hook), else 0.
+  // Shard thread, end of loop turn: seals the open groups of every millisecond but the
+  // current one (a group of a later millisecond, after the clock stepped back, is sealed too),
+  // then submits the open batch and any batch waiting for a retry. Returns the µs until the
+  // current millisecond ends if a group is still open (the shard must call again by then:
+  // net::shard_turn_hook), else 0. Reads the wall clock (unix_now_us, the clock evaluate
+  // stamps its decisions with) only while a group is open.
+  std::int64_t flush(std::size_t shard);
+  // The same at Unix time `now_unix_us` (tests).
   std::int64_t flush(std::size_t shard, std::int64_t now_unix_us);
-  // The same, sealing every open group (tests, and where no later call is certain).
-  void flush(std::size_t shard) { flush(shard, seal_all); }
-  static constexpr std::int64_t seal_all = INT64_MIN;
   // Main thread, after every shard has stopped and before the writer stops: submits every
   // shard's remaining batches, waiting (bounded) for room in the writer's queue.
   void flush_stopped();
@@ -124,8 +124,8 @@ class decision_log {
   batch& open_batch(shard_state& s);
   void add_record(shard_state& s, std::string_view group_id, std::string_view payload,
                   std::size_t decisions);
-  void seal_groups(shard_state& s);
-  void seal_groups_before(shard_state& s, std::int64_t keep_ms);
+  void seal_groups(shard_state& s, std::int64_t keep_ms = keep_no_group);
+  static constexpr std::int64_t keep_no_group = INT64_MIN;  // a millisecond no group has
   void reserve_groups(shard_state& s);
   void hand_on_if_full(shard_state& s);
   void submit_held(shard_state& s, bool wait_for_room);

@@ -292,7 +292,9 @@ TEST_F(DecisionLog, AGroupFromAfterTheClockIsSealedAtOnce) {
   ASSERT_TRUE(eventually([&] { return log.stats().logged == 1; }));
 }
 
-// Freed slots are reused while others stay open; all eight full and a new group seals them.
+// Freed slots are reused while others stay open: three workspaces per millisecond never need
+// more than six of the eight slots, so no group is sealed early (all eight full and a new
+// group would seal them all: ManyWorkspacesInOneTurnAndTheBatchBoundSealGroupsEarly).
 TEST_F(DecisionLog, OpenGroupSlotsAreReusedAcrossTurns) {
   decision_log& log = make_log(1024, 65536);
   std::size_t made = 0;
@@ -303,8 +305,11 @@ TEST_F(DecisionLog, OpenGroupSlotsAreReusedAcrossTurns) {
       log.append_one(0, fmt::format("ws-{}", w), ms, "v1", test::login_decision_item("u"), id);
       ++made;
     }
-    log.flush(0, ms * 1000 + 500);  // seals ms-1's three, keeps ms's three (6 of 8 slots)
+    EXPECT_EQ(log.flush(0, ms * 1000 + 500), 500);  // seals ms-1's three, keeps ms's three (6 of 8 slots)
   }
+  ASSERT_TRUE(eventually([&] { return log.stats().logged == made - 3; }));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(log.stats().logged, made - 3) << "the last millisecond's three groups are still open";
   EXPECT_EQ(log.flush(0, 140 * 1000), 0);
   ASSERT_TRUE(eventually([&] { return log.stats().logged == made; }));
   EXPECT_EQ(_store.committed(storage::table::decisions).size(), made) << "one group per workspace and millisecond";
