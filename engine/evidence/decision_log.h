@@ -14,8 +14,8 @@
 // again when the current one ends (net::shard_turn_hook's wait bound), so a group is sealed at
 // most ~1 ms after its first decision even when no other request comes. A batch is handed to
 // the storage writer as ONE command when the shard's loop turn ends (every group sealed in a
-// turn shares one command) or as soon as it holds `batch_decisions_max` decisions. The writer commits it in its group commit with everything
-// else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
+// turn shares one command) or as soon as it holds `batch_decisions_max` decisions. The writer
+// commits it in its group commit with everything else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
 // linger until `linger_us` after its previous commit began, so that a steady stream of decisions
 // costs one commit (two fdatasyncs) per `linger_us` rather than one per commit time; any other
 // write ends the wait and the batches ride along. The lag is therefore: the rest of the
