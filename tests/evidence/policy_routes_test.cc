@@ -147,6 +147,10 @@ class PolicyRoutesInProcess : public ::testing::Test {
   std::unique_ptr<storage::lmdb_store> _store;
   storage::writer _writer;
   tenancy_index _tenancy;
+  // What the shard's turn-end hook does once the decisions' millisecond has passed: every
+  // open group sealed and handed to the writer.
+  void end_turn_after_this_millisecond() { _log.flush(0, unix_now_us() + 1000); }
+
   guard _guard;
   policy_holder _policies;
   policy_reloader _reloader;
@@ -188,7 +192,7 @@ TEST_F(PolicyRoutesInProcess, EvaluateAllocatesNothingOnceWarm) {
   const std::string body = R"({"actor":{"type":"human","id":"veteran"},"action":"data.export_pii"})";
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 200; ++i) ASSERT_EQ(evaluate(key_a, body).status, 200);
-    _log.flush(0);
+    end_turn_after_this_millisecond();
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (_log.stats().pending != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
     ASSERT_EQ(_log.stats().pending, 0u);
@@ -205,7 +209,7 @@ TEST_F(PolicyRoutesInProcess, LoggedDecisionsReadBackInTheirWorkspace) {
   const std::string id = field(a.body, "decision_correlation_id");
   ASSERT_EQ(id.size(), 36u) << a.body;
   EXPECT_EQ(run("GET", "/v1/policy/decisions/" + id, key_a).status, 404) << "not committed before the turn ends";
-  _log.flush(0);
+  end_turn_after_this_millisecond();
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   answer got;
   while ((got = run("GET", "/v1/policy/decisions/" + id, key_a)).status == 404 && std::chrono::steady_clock::now() < deadline) {
