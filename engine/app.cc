@@ -176,6 +176,13 @@ void render_writer_metrics(net::byte_buffer& out, const storage::writer_stats& s
   put(fmt::format("# HELP warrant_writer_commit_failures_total Group commits that failed (nothing acknowledged).\n"
                   "# TYPE warrant_writer_commit_failures_total counter\nwarrant_writer_commit_failures_total {}\n",
                   s.commit_failures));
+  put(fmt::format("# HELP warrant_writer_lazy_commits_total Commits of decision-log batches only, made durable by the next flush.\n"
+                  "# TYPE warrant_writer_lazy_commits_total counter\nwarrant_writer_lazy_commits_total {}\n"
+                  "# HELP warrant_writer_syncs_total Flushes that made a lazy commit durable when no commit followed it.\n"
+                  "# TYPE warrant_writer_syncs_total counter\nwarrant_writer_syncs_total {}\n"
+                  "# HELP warrant_writer_sync_failures_total Such flushes that failed (the writer is then unhealthy).\n"
+                  "# TYPE warrant_writer_sync_failures_total counter\nwarrant_writer_sync_failures_total {}\n",
+                  s.lazy_commits, s.syncs, s.sync_failures));
   put(fmt::format("# HELP warrant_writer_commands_total Commands by outcome.\n"
                   "# TYPE warrant_writer_commands_total counter\n"
                   "warrant_writer_commands_total{{outcome=\"committed\"}} {}\n"

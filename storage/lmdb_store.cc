@@ -163,11 +163,25 @@ errc lmdb_store::begin_write(write_txn*& txn) {
   return errc::ok;
 }
 
-errc lmdb_store::commit() {
+errc lmdb_store::commit() { return commit_with_meta_sync(true); }
+
+errc lmdb_store::commit_lazy() { return commit_with_meta_sync(false); }
+
+errc lmdb_store::commit_with_meta_sync(bool meta_sync) {
+  if (_meta_nosync == meta_sync) {  // flipped only when the kind of commit changes
+    const int rc = mdb_env_set_flags(_env, MDB_NOMETASYNC, meta_sync ? 0 : 1);
+    if (rc != 0) {
+      abort();
+      return errc_from_mdb(rc);
+    }
+    _meta_nosync = !meta_sync;
+  }
   const int rc = mdb_txn_commit(_write->txn);  // frees the txn whatever the outcome
   _write->txn = nullptr;
   return errc_from_mdb(rc);
 }
+
+errc lmdb_store::sync() { return errc_from_mdb(mdb_env_sync(_env, 1)); }
 
 void lmdb_store::abort() {
   if (_write->txn != nullptr) mdb_txn_abort(_write->txn);

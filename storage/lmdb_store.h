@@ -7,6 +7,9 @@
 // so LMDB can always reuse freed pages.
 //
 // Commits are synchronous (no MDB_NOSYNC): when `commit` returns ok the data is on disk.
+// `commit_lazy` sets MDB_NOMETASYNC for its commit (mdb_env_set_flags, which LMDB allows at
+// any time; only the writer thread commits): the data pages are flushed, the meta page only
+// written, and the next synchronous commit's fdatasync or `sync` (mdb_env_sync) flushes it.
 // The map size is fixed at open (--map-size-mb); a full map fails the commit with `map_full`
 // (surfaced as 503 STORAGE_FULL) rather than growing under the readers' feet.
 //
@@ -49,6 +52,8 @@ class lmdb_store final : public store {
 
   errc begin_write(write_txn*& txn) override;
   errc commit() override;
+  errc commit_lazy() override;
+  errc sync() override;
   void abort() override;
   std::uint64_t last_log_sequence() override;
 
@@ -98,10 +103,12 @@ class lmdb_store final : public store {
  private:
   lmdb_store() = default;
   class lmdb_write_txn;
+  errc commit_with_meta_sync(bool meta_sync);
 
   MDB_env* _env = nullptr;
   std::array<MDB_dbi, table_count> _dbis{};
   std::unique_ptr<lmdb_write_txn> _write;
+  bool _meta_nosync = false;  // MDB_NOMETASYNC is set on _env
 };
 
 errc errc_from_mdb(int rc);

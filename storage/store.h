@@ -1,7 +1,14 @@
 // storage/store.h: what the writer needs from a storage engine, so a test can stand in.
 //
 // The writer thread is the only user of `store`: one write transaction at a time, opened by
-// `begin_write`, ended by `commit` (synchronously durable when it returns ok) or `abort`.
+// `begin_write`, ended by `commit` (synchronously durable when it returns ok), `commit_lazy`
+// or `abort`.
+//
+// `commit_lazy` is for transactions nobody waits on (the decision log's): it flushes the
+// transaction's pages but not the page that makes them current (LMDB's meta page), saving one
+// of a commit's two disk flushes. The transaction is visible at once and the store stays
+// consistent, but a crash of the machine (not of the process) before the next `commit` or
+// `sync` may undo it. The next `commit`'s flush, or `sync`, makes it durable.
 // `lmdb_store` is the real one; tests wrap it or replace it to inject short batches, EIO,
 // ENOSPC and a full map.
 #pragma once
@@ -59,6 +66,9 @@ class store {
   virtual ~store() = default;
   virtual errc begin_write(write_txn*& txn) = 0;
   virtual errc commit() = 0;
+  virtual errc commit_lazy() = 0;
+  // Makes every earlier `commit_lazy` durable.
+  virtual errc sync() = 0;
   virtual void abort() = 0;
   // The highest log sequence committed so far (0 for an empty log).
   virtual std::uint64_t last_log_sequence() = 0;

@@ -147,13 +147,14 @@ void writer::wake() {
   futex(_sleeping, FUTEX_WAKE_PRIVATE, 1, nullptr);
 }
 
-void writer::wait_for_work(std::int64_t timeout_ms) {
+void writer::wait_for_work_us(std::int64_t timeout_us) {
+  if (timeout_us <= 0) return;
   _sleeping.store(sleep_idle, std::memory_order_seq_cst);
   if (_head.load(std::memory_order_seq_cst) != nullptr || _stop.load(std::memory_order_seq_cst)) {
     _sleeping.store(0, std::memory_order_relaxed);
     return;
   }
-  timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000};
+  const timespec ts{timeout_us / 1'000'000, (timeout_us % 1'000'000) * 1000};
   // Returns at once if a producer already cleared the flag (EAGAIN).
   futex(_sleeping, FUTEX_WAIT_PRIVATE, sleep_idle, &ts);
   _sleeping.store(0, std::memory_order_relaxed);
@@ -249,7 +250,14 @@ void writer::run() {
     }
     if (_stop.load(std::memory_order_seq_cst)) break;
     const bool unhealthy = !_healthy.load(std::memory_order_relaxed);
-    wait_for_work(unhealthy ? _options.probe_interval_ms : 1000);
+    if (_unsynced && !unhealthy) {
+      // The next commit's flush would make the last lazy commit durable: wait a linger for
+      // one, then sync. (Unhealthy, the probe's commit does it.)
+      wait_for_work_us(_options.lazy_linger_us);
+      if (_head.load(std::memory_order_acquire) == nullptr) sync_lazy_commits();
+      continue;
+    }
+    wait_for_work_us((unhealthy ? _options.probe_interval_ms : 1000) * 1000);
     if (unhealthy && _head.load(std::memory_order_acquire) == nullptr) probe();
   }
   finish_queue();
@@ -261,6 +269,19 @@ void writer::finish_queue() {
   while (_submitting.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   command* rest = nullptr;
   if (drain(rest) > 0) process(rest);
+  sync_lazy_commits();
+}
+
+void writer::sync_lazy_commits() {
+  if (!_unsynced) return;
+  if (_store.sync() != errc::ok) {
+    // Retried before the next wait; the probe's commit, once one succeeds, flushes it too.
+    _healthy.store(false, std::memory_order_release);
+    bump(_sync_failures);
+    return;
+  }
+  _unsynced = false;
+  bump(_syncs);
 }
 
 // Splits the drained commands into batches bounded by count and apply time.
@@ -273,6 +294,7 @@ command* writer::commit_batch(command* first) {
   const std::uint64_t sequence_before = _next_sequence;
   command* end = first;  // one past the last command of this batch
   std::size_t count = 0;
+  bool lazy_only = true;
   write_txn* raw = nullptr;
   errc failure = _store.begin_write(raw);
   if (failure == errc::ok) {
@@ -281,13 +303,14 @@ command* writer::commit_batch(command* first) {
     while (end != nullptr && count < _options.batch_commands_max &&
            (count == 0 || now_us() - start_us <= _options.batch_apply_us_max)) {
       end->verdict = end->apply(txn, log);
+      lazy_only = lazy_only && end->lazy;
       end = end->next_in_queue;
       ++count;
       if (txn.first_error() != errc::ok || log.error() != errc::ok) break;
     }
     failure = txn.first_error() != errc::ok ? txn.first_error() : log.error();
     if (failure == errc::ok) {
-      failure = _store.commit();
+      failure = lazy_only ? _store.commit_lazy() : _store.commit();
     } else {
       _store.abort();
     }
@@ -315,7 +338,9 @@ command* writer::commit_batch(command* first) {
   _healthy.store(true, std::memory_order_release);
   _last_batch_commands = count;
   _last_commit_us = static_cast<std::int64_t>(commit_us);
+  _unsynced = lazy_only;  // a synchronous commit's flush covers the lazy commits before it
   bump(_commits);
+  if (lazy_only) bump(_lazy_commits);
   _last_sequence.store(_next_sequence - 1, std::memory_order_relaxed);
   std::uint64_t applied = 0;
   for (command* c = first; c != end; c = c->next_in_queue) {
@@ -365,7 +390,10 @@ void writer::probe() {
     e = txn->put(table::meta, "probe", "1");
     e = e == errc::ok ? _store.commit() : (_store.abort(), e);
   }
-  if (e == errc::ok) _healthy.store(true, std::memory_order_release);
+  if (e == errc::ok) {
+    _unsynced = false;
+    _healthy.store(true, std::memory_order_release);
+  }
 }
 
 writer_stats writer::stats() const {
@@ -391,6 +419,9 @@ writer_stats writer::stats() const {
   s.gather_sum_us = _gather_sum_us.load(std::memory_order_relaxed);
   s.lingers = _lingers.load(std::memory_order_relaxed);
   s.linger_sum_us = _linger_sum_us.load(std::memory_order_relaxed);
+  s.lazy_commits = _lazy_commits.load(std::memory_order_relaxed);
+  s.syncs = _syncs.load(std::memory_order_relaxed);
+  s.sync_failures = _sync_failures.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -2,11 +2,13 @@
 //
 // `fake_store` keeps each table in a std::map and can be told to fail: the next N
 // `begin_write`s, the Nth write (put/append/del) of its lifetime, or the next N commits, each
-// with a chosen errc; and to take a given time per commit, like an fsync. A transaction stages its writes and applies them at commit, so a failed
+// with a chosen errc, and the next N `sync`s; and to take a given time per commit, like an
+// fsync. It tracks whether a `commit_lazy` is not yet made durable (`unsynced`): a later
+// `commit` or `sync` does that, as with LMDB's meta page. A transaction stages its writes and applies them at commit, so a failed
 // or aborted transaction leaves nothing behind, as LMDB does. It also counts calls and checks
 // the protocol the writer must follow (one transaction at a time, commit/abort only inside one).
 //
-// `faulty_store` wraps a real `lmdb_store` and fails the next N commits (the transaction is
+// `faulty_store` wraps a real `lmdb_store` and fails the next N commits, lazy or not (the transaction is
 // aborted, so nothing becomes durable), the way a failing fsync would.
 //
 // Threading: the store's methods run on the writer thread; the switches, counters and
@@ -50,6 +52,12 @@ class fake_store final : public store {
     _commit_failures_left = times;
   }
 
+  void fail_sync(errc e, int times = 1) {
+    std::lock_guard lock(_mutex);
+    _sync_failure = e;
+    _sync_failures_left = times;
+  }
+
   // Every commit from now on sleeps this long first (outside the store's mutex).
   void set_commit_delay(std::chrono::microseconds delay) {
     std::lock_guard lock(_mutex);
@@ -60,6 +68,10 @@ class fake_store final : public store {
   std::uint64_t begin_calls() const { return locked(_begin_calls); }
   std::uint64_t commit_calls() const { return locked(_commit_calls); }
   std::uint64_t commits() const { return locked(_commits); }
+  std::uint64_t lazy_commits() const { return locked(_lazy_commits); }
+  std::uint64_t sync_calls() const { return locked(_sync_calls); }
+  // A lazy commit succeeded and no commit or sync has succeeded since.
+  bool unsynced() const { return locked(_unsynced); }
   std::uint64_t aborts() const { return locked(_aborts); }
   std::uint64_t writes() const { return locked(_writes); }
   std::uint64_t protocol_violations() const { return locked(_violations); }
@@ -96,7 +108,38 @@ class fake_store final : public store {
     return errc::ok;
   }
 
-  errc commit() override {
+  errc commit() override { return commit_as(false); }
+  errc commit_lazy() override { return commit_as(true); }
+
+  errc sync() override {
+    std::lock_guard lock(_mutex);
+    check_thread();
+    ++_sync_calls;
+    if (_open) ++_violations;
+    if (_sync_failures_left > 0) {
+      --_sync_failures_left;
+      return _sync_failure;
+    }
+    _unsynced = false;
+    return errc::ok;
+  }
+
+  void abort() override {
+    std::lock_guard lock(_mutex);
+    check_thread();
+    if (!_open) ++_violations;
+    _open = false;
+    ++_aborts;
+  }
+
+  std::uint64_t last_log_sequence() override {
+    std::lock_guard lock(_mutex);
+    const auto& log = _tables[index(table::log)];
+    return log.empty() ? 0 : be64_value(log.rbegin()->first);
+  }
+
+ private:
+  errc commit_as(bool lazy) {
     if (const auto delay = locked(_commit_delay); delay.count() > 0) std::this_thread::sleep_for(delay);
     std::lock_guard lock(_mutex);
     check_thread();
@@ -118,24 +161,11 @@ class fake_store final : public store {
       }
     }
     ++_commits;
+    if (lazy) ++_lazy_commits;
+    _unsynced = lazy;
     return errc::ok;
   }
 
-  void abort() override {
-    std::lock_guard lock(_mutex);
-    check_thread();
-    if (!_open) ++_violations;
-    _open = false;
-    ++_aborts;
-  }
-
-  std::uint64_t last_log_sequence() override {
-    std::lock_guard lock(_mutex);
-    const auto& log = _tables[index(table::log)];
-    return log.empty() ? 0 : be64_value(log.rbegin()->first);
-  }
-
- private:
   static std::size_t index(table t) { return static_cast<std::size_t>(t); }
   template <class T>
   T locked(const T& v) const {
@@ -227,10 +257,15 @@ class fake_store final : public store {
   errc _commit_failure = errc::ok;
   int _commit_failures_left = 0;
   std::chrono::microseconds _commit_delay{0};
+  errc _sync_failure = errc::ok;
+  int _sync_failures_left = 0;
 
   std::uint64_t _begin_calls = 0;
   std::uint64_t _commit_calls = 0;
   std::uint64_t _commits = 0;
+  std::uint64_t _lazy_commits = 0;
+  std::uint64_t _sync_calls = 0;
+  bool _unsynced = false;
   std::uint64_t _aborts = 0;
   std::uint64_t _writes = 0;
   std::uint64_t _violations = 0;
@@ -252,21 +287,33 @@ class faulty_store final : public store {
 
   errc begin_write(write_txn*& txn) override { return _inner.begin_write(txn); }
   errc commit() override {
-    {
-      std::lock_guard lock(_mutex);
-      if (_failures_left > 0) {
-        --_failures_left;
-        ++_injected;
-        _inner.abort();  // nothing of the transaction reaches the disk
-        return _failure;
-      }
-    }
-    return _inner.commit();
+    const errc e = injected();
+    return e != errc::ok ? e : _inner.commit();
   }
+  errc commit_lazy() override {
+    const errc e = injected();
+    return e != errc::ok ? e : _inner.commit_lazy();
+  }
+  errc sync() override { return _inner.sync(); }
   void abort() override { _inner.abort(); }
   std::uint64_t last_log_sequence() override { return _inner.last_log_sequence(); }
 
  private:
+  // The failure injected into this commit, or ok. A failed commit's transaction is aborted:
+  // nothing of it reaches the disk.
+  errc injected() {
+    errc e = errc::ok;
+    {
+      std::lock_guard lock(_mutex);
+      if (_failures_left <= 0) return errc::ok;
+      --_failures_left;
+      ++_injected;
+      e = _failure;
+    }
+    _inner.abort();
+    return e;
+  }
+
   lmdb_store& _inner;
   mutable std::mutex _mutex;
   errc _failure = errc::ok;

@@ -1,5 +1,5 @@
 // tests/storage/lmdb_store_test.cc: the LMDB environment behind `store`, its readers, stats,
-// backup copies, reopening, and a full map.
+// backup copies, reopening, lazy commits and syncs, and a full map.
 #include "storage/lmdb_store.h"
 
 #include <gtest/gtest.h>
@@ -353,6 +353,48 @@ TEST(LmdbStore, ReopenKeepsData) {
   expect_sample_data(*s);
   append_log(*s, 501, 501);  // and appends continue after the reopened tail
   EXPECT_EQ(s->last_log_sequence(), 501u);
+}
+
+bool meta_sync_off(lmdb_store& s) {
+  unsigned flags = 0;
+  EXPECT_EQ(mdb_env_get_flags(s.env(), &flags), 0);
+  return (flags & MDB_NOMETASYNC) != 0;
+}
+
+// A lazy commit leaves the meta page unflushed for that commit only: the next commit flushes
+// it as always. Its data is visible at once and, since the page cache outlives the process,
+// survives closing the environment without a sync. (A power cut is beyond a unit test; the
+// decision-log crash test kills a real server.)
+TEST(LmdbStore, ALazyCommitIsVisibleAndTheNextCommitIsSynchronousAgain) {
+  temp_dir dir;
+  {
+    auto s = open_store(dir.path());
+    write_txn* txn = nullptr;
+    ASSERT_EQ(s->begin_write(txn), errc::ok);
+    ASSERT_EQ(txn->put(table::decisions, "a", "1"), errc::ok);
+    ASSERT_EQ(s->commit_lazy(), errc::ok);
+    EXPECT_TRUE(meta_sync_off(*s));
+    EXPECT_EQ(lmdb_store::reader(*s).get(table::decisions, "a"), "1");
+
+    ASSERT_EQ(s->begin_write(txn), errc::ok);
+    ASSERT_EQ(txn->put(table::decisions, "b", "2"), errc::ok);
+    ASSERT_EQ(s->commit(), errc::ok);
+    EXPECT_FALSE(meta_sync_off(*s)) << "a synchronous commit after a lazy one";
+
+    ASSERT_EQ(s->begin_write(txn), errc::ok);
+    ASSERT_EQ(txn->put(table::decisions, "c", "3"), errc::ok);
+    ASSERT_EQ(s->commit_lazy(), errc::ok);
+    ASSERT_EQ(s->sync(), errc::ok);
+    ASSERT_EQ(s->begin_write(txn), errc::ok);
+    ASSERT_EQ(txn->put(table::decisions, "d", "4"), errc::ok);
+    ASSERT_EQ(s->commit_lazy(), errc::ok);  // closed with no sync after it
+  }
+  auto s = open_store(dir.path());
+  lmdb_store::reader r(*s);
+  EXPECT_EQ(r.get(table::decisions, "a"), "1");
+  EXPECT_EQ(r.get(table::decisions, "b"), "2");
+  EXPECT_EQ(r.get(table::decisions, "c"), "3");
+  EXPECT_EQ(r.get(table::decisions, "d"), "4");
 }
 
 TEST(LmdbStore, CopyToProducesAnEnvironmentWithTheSameData) {

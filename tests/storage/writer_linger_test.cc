@@ -1,8 +1,11 @@
 // tests/storage/writer_linger_test.cc: lingering (storage/writer.h) — while only lazy commands
 // are queued, the writer starts the next commit no sooner than lazy_linger_us after the last
 // one began (a slow commit is not followed by a wait); a command that is not lazy ends the wait and the lazy ones share its commit; stop()
-// ends it; a writer that has been idle commits a lazy command at once; 0 turns it off. The
-// bounds are tenths of seconds or a minute, far from any race on a loaded machine.
+// ends it; a writer that has been idle commits a lazy command at once; 0 turns it off. A batch
+// of lazy commands only is committed with commit_lazy and made durable by the next commit or,
+// when none comes within the linger, or at stop, by a sync; a failed sync makes the writer unhealthy until
+// a later one succeeds. The bounds are tenths of seconds or a minute, far from any race on a
+// loaded machine.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -80,6 +83,9 @@ TEST_F(WriterLinger, AnEagerSubmitEndsTheWaitAndTheLazyOnesShareItsCommit) {
   EXPECT_EQ(s.commits, 2u);
   EXPECT_EQ(s.batch_sizes[bucket_index(3)], 1u) << "two lazy and the eager one, one commit";
   EXPECT_LT(s.linger_sum_us, 30'000'000u);
+  EXPECT_EQ(store.lazy_commits(), 0u) << "a batch with an eager command is committed synchronously";
+  EXPECT_EQ(s.lazy_commits, 0u);
+  EXPECT_EQ(store.sync_calls(), 0u) << "nothing was left to sync";
 }
 
 TEST_F(WriterLinger, StopEndsTheWaitAndCommitsWhatLingered) {
@@ -121,6 +127,110 @@ TEST_F(WriterLinger, ZeroTurnsItOff) {
   w.stop();
   EXPECT_EQ(w.stats().lingers, 0u);
   EXPECT_EQ(w.stats().commits, 2u);
+}
+
+TEST_F(WriterLinger, LazyCommandsAloneAreCommittedLazilyAndSyncedWhenTheWriterGoesIdle) {
+  writer w(store, {});
+  w.start();
+  submit_one(w, true);
+  submit_one(w, true);
+  ASSERT_TRUE(done.wait_for(2));
+  ASSERT_TRUE(testing::eventually([&] { return store.sync_calls() == 1; }));
+  EXPECT_EQ(store.lazy_commits(), store.commits());
+  EXPECT_FALSE(store.unsynced());
+  w.stop();
+  EXPECT_EQ(store.sync_calls(), 1u) << "stop has nothing left to sync";
+  EXPECT_EQ(w.stats().lazy_commits, w.stats().commits);
+  EXPECT_EQ(w.stats().syncs, 1u);
+  EXPECT_EQ(store.protocol_violations(), 0u) << "a sync outside any transaction";
+  for (const test_command& c : commands) EXPECT_EQ(c.result, outcome::committed);
+}
+
+TEST_F(WriterLinger, TheSyncWaitsALingerForACommitThatWouldFlushItAnyway) {
+  writer_options options;
+  options.lazy_linger_us = 400'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, true);  // idle writer: committed at once
+  ASSERT_TRUE(done.wait_for(1));
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(store.sync_calls(), 0u) << "synced before the linger ran out";
+  submit_one(w, true);  // within the linger: its commit flushes the first one's meta page
+  ASSERT_TRUE(done.wait_for(2));
+  ASSERT_TRUE(testing::eventually([&] { return store.sync_calls() == 1; }));
+  w.stop();
+  EXPECT_EQ(store.lazy_commits(), 2u);
+  EXPECT_EQ(store.sync_calls(), 1u) << "one sync, after the second commit's linger";
+  EXPECT_FALSE(store.unsynced());
+}
+
+TEST_F(WriterLinger, ALazyCommitFollowedByAnotherNeedsNoSyncOfItsOwn) {
+  store.set_commit_delay(milliseconds(300));
+  writer w(store, {});
+  w.start();
+  submit_one(w, true);
+  ASSERT_TRUE(testing::eventually([&] { return store.begin_calls() == 1; }));
+  submit_one(w, true);  // queued while the first commits: the next batch
+  ASSERT_TRUE(done.wait_for(2));
+  ASSERT_TRUE(testing::eventually([&] { return store.sync_calls() == 1; }));
+  w.stop();
+  EXPECT_EQ(store.lazy_commits(), 2u);
+  EXPECT_EQ(store.sync_calls(), 1u) << "the second commit's flush covered the first; one sync after the last";
+  EXPECT_FALSE(store.unsynced());
+}
+
+TEST_F(WriterLinger, AnEagerCommitAfterALazyOneLeavesNothingToSync) {
+  writer_options options;
+  options.lazy_linger_us = 60'000'000;
+  writer w(store, options);
+  store.set_commit_delay(milliseconds(300));
+  w.start();
+  submit_one(w, true);
+  ASSERT_TRUE(testing::eventually([&] { return store.begin_calls() == 1; }));
+  submit_one(w, false);  // queued while the lazy one commits: the writer does not go idle
+  ASSERT_TRUE(done.wait_for(2));
+  w.stop();
+  EXPECT_EQ(store.lazy_commits(), 1u);
+  EXPECT_EQ(store.commits(), 2u);
+  EXPECT_EQ(store.sync_calls(), 0u);
+  EXPECT_FALSE(store.unsynced());
+}
+
+TEST_F(WriterLinger, StopSyncsALazyCommitWithNothingAfterIt) {
+  writer_options options;
+  options.lazy_linger_us = 60'000'000;
+  writer w(store, options);
+  w.start();
+  submit_one(w, false);
+  ASSERT_TRUE(done.wait_for(1));
+  submit_one(w, true);  // lingers: committed by stop, then synced
+  std::this_thread::sleep_for(milliseconds(20));
+  w.stop();
+  EXPECT_EQ(done.count(), 2u);
+  EXPECT_EQ(store.lazy_commits(), 1u);
+  EXPECT_EQ(store.sync_calls(), 1u);
+  EXPECT_FALSE(store.unsynced());
+}
+
+TEST_F(WriterLinger, AFailedSyncMakesTheWriterUnhealthyUntilOneSucceeds) {
+  store.fail_sync(errc::io_error);
+  writer_options options;
+  options.probe_interval_ms = 60'000;  // no probe commit during the test: only syncs heal it
+  writer w(store, options);
+  w.start();
+  submit_one(w, true);
+  ASSERT_TRUE(done.wait_for(1));
+  ASSERT_TRUE(testing::eventually([&] { return w.stats().sync_failures == 1; }));
+  EXPECT_FALSE(w.healthy());
+  EXPECT_TRUE(store.unsynced());
+  submit_one(w, true);  // wakes it: commits (healthy again), then syncs both
+  ASSERT_TRUE(done.wait_for(2));
+  ASSERT_TRUE(testing::eventually([&] { return w.stats().syncs == 1; }));
+  EXPECT_TRUE(w.healthy());
+  EXPECT_FALSE(store.unsynced());
+  w.stop();
+  EXPECT_EQ(w.stats().sync_failures, 1u);
+  for (const test_command& c : commands) EXPECT_EQ(c.result, outcome::committed);
 }
 
 }  // namespace
