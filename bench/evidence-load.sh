@@ -31,7 +31,9 @@
 #      utime + stime of warrantd from /proc/PID/stat over the measured run ÷ responses; the
 #      storage writer thread's part of it (thread `warrant-writer`) is printed per run and
 #      kept as `writer_share` (median [min, max]) in OUT, and so is the part spent outside the
-#      kernel (utime alone, `user_us` per request: what warrantd's own code costs);
+#      kernel (utime alone, `user_us` per request: what warrantd's own code costs), and the
+#      scratch disk's write requests and cache flushes per 1000 requests (from
+#      /sys/class/block/<dev>/stat, the whole device: other writers to it count too);
 #   5. prints a table and the ratios (median [min, max] over the rounds) and writes OUT.
 #
 # Builds nothing: needs the Release build
@@ -145,6 +147,24 @@ writer_ticks() {  # the same for its storage writer thread alone (named warrant-
   echo 0
 }
 
+# The block device under the scratch directory, for disk_ios; empty when it has no stat file.
+scratch_disk_stat() {
+  local dev
+  dev=$(df --output=source "$WORK_DIR" 2>/dev/null | tail -1)
+  dev=${dev#/dev/}
+  [ -n "$dev" ] && [ -r "/sys/class/block/$dev/stat" ] && echo "/sys/class/block/$dev/stat"
+}
+
+disk_ios() {  # "WRITES FLUSHES" completed on the scratch device so far (stat fields 5 and 16)
+  local stat fields
+  stat=$(scratch_disk_stat || true)
+  if [ -n "$stat" ] && read -r -a fields <"$stat" && [ "${#fields[@]}" -ge 16 ]; then
+    echo "${fields[4]} ${fields[15]}"
+  else
+    echo "0 0"
+  fi
+}
+
 arm_args() {  # NAME or NAME@pN (N requests in flight per connection instead of 1)
   local depth=1
   [[ $1 == *@p* ]] && depth=${1##*@p}
@@ -162,24 +182,27 @@ run_arm() {  # round, arm
   "${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$WARMUP" --json >/dev/null || die "warm-up of $arm failed"
   read -r before user_before < <(cpu_ticks)
   writer_before=$(writer_ticks)
+  read -r writes_before flushes_before < <(disk_ios)
   json=$("${BENCH_PIN[@]}" "$BENCH" "${args[@]}" -d "$DURATION" --json) || die "run of $arm failed"
   read -r after user_after < <(cpu_ticks)
   writer_after=$(writer_ticks)
-  printf '{"kind":"http","round":%d,"arm":"%s","cpu_ticks":%d,"writer_ticks":%d,"user_ticks":%d,"bench":%s}\n' \
-    "$round" "$arm" $((after - before)) $((writer_after - writer_before)) $((user_after - user_before)) "$json" \
-    >>"$WORK_DIR/runs.jsonl"
+  read -r writes_after flushes_after < <(disk_ios)
+  printf '{"kind":"http","round":%d,"arm":"%s","cpu_ticks":%d,"writer_ticks":%d,"user_ticks":%d,"disk_writes":%d,"disk_flushes":%d,"bench":%s}\n' \
+    "$round" "$arm" $((after - before)) $((writer_after - writer_before)) $((user_after - user_before)) \
+    $((writes_after - writes_before)) $((flushes_after - flushes_before)) "$json" >>"$WORK_DIR/runs.jsonl"
   python3 - "$json" $((after - before)) "$CLK_TCK" "$round" "$arm" $((writer_after - writer_before)) \
-    $((user_after - user_before)) <<'PY' >&2
+    $((user_after - user_before)) $((writes_after - writes_before)) $((flushes_after - flushes_before)) <<'PY' >&2
 import json, sys
 j = json.loads(sys.argv[1]); ticks = int(sys.argv[2]); hz = int(sys.argv[3]); writer = int(sys.argv[6])
-user = int(sys.argv[7])
+user = int(sys.argv[7]); writes = int(sys.argv[8]); flushes = int(sys.argv[9])
 n = j["requests"]
 cpu = ticks * 1e6 / hz / n if n else 0
 user_us = user * 1e6 / hz / n if n else 0
 share = f"{100 * writer / ticks:3.0f} %" if ticks else "  - "
+disk = f"disk {1000 * writes / n:.2f} writes, {1000 * flushes / n:.2f} flushes /1k req" if n else ""
 print(f"evidence-load: round {sys.argv[4]} {sys.argv[5]:10s} {j['rps']:9.0f} req/s  "
       f"p50 {j['latency_us']['p50']:8.1f} us  p99 {j['latency_us']['p99']:8.1f} us  "
-      f"{cpu:7.2f} CPU us/req (user {user_us:.2f}, writer {share})  status {j['status']}  errors {j['errors']['total']}")
+      f"{cpu:7.2f} CPU us/req (user {user_us:.2f}, writer {share})  {disk}  status {j['status']}  errors {j['errors']['total']}")
 PY
 }
 
@@ -263,6 +286,11 @@ for arm in arms:
            # the part of cpu_us spent outside the kernel (parsing, the guard, deciding, rendering)
            "user_us": spread([r.get("user_ticks", 0) * 1e6 / hz / r["bench"]["requests"]
                               for r in rs.values() if r["bench"]["requests"]]),
+           # the scratch device's write requests and cache flushes per 1000 requests
+           "disk_writes_per_1k": spread([1000 * r.get("disk_writes", 0) / r["bench"]["requests"]
+                                         for r in rs.values() if r["bench"]["requests"]]),
+           "disk_flushes_per_1k": spread([1000 * r.get("disk_flushes", 0) / r["bench"]["requests"]
+                                          for r in rs.values() if r["bench"]["requests"]]),
            "non_2xx": sum(r["bench"]["requests"] - r["bench"]["status_class"]["2xx"] for r in rs.values()),
            "errors": sum(r["bench"]["errors"]["total"] for r in rs.values())}
     if base(arm) != "healthz" and hz_runs:
