@@ -361,6 +361,14 @@ bool meta_sync_off(lmdb_store& s) {
   return (flags & MDB_NOMETASYNC) != 0;
 }
 
+// One put into table decisions, committed lazily or not.
+void put_decision(lmdb_store& s, std::string_view key, std::string_view value, bool lazy) {
+  write_txn* txn = nullptr;
+  ASSERT_EQ(s.begin_write(txn), errc::ok);
+  ASSERT_EQ(txn->put(table::decisions, key, value), errc::ok);
+  ASSERT_EQ(lazy ? s.commit_lazy() : s.commit(), errc::ok);
+}
+
 // A lazy commit leaves the meta page unflushed for that commit only: the next commit flushes
 // it as always. Its data is visible at once and, since the page cache outlives the process,
 // survives closing the environment without a sync. (A power cut is beyond a unit test; the
@@ -369,25 +377,14 @@ TEST(LmdbStore, ALazyCommitIsVisibleAndTheNextCommitIsSynchronousAgain) {
   temp_dir dir;
   {
     auto s = open_store(dir.path());
-    write_txn* txn = nullptr;
-    ASSERT_EQ(s->begin_write(txn), errc::ok);
-    ASSERT_EQ(txn->put(table::decisions, "a", "1"), errc::ok);
-    ASSERT_EQ(s->commit_lazy(), errc::ok);
+    put_decision(*s, "a", "1", true);
     EXPECT_TRUE(meta_sync_off(*s));
     EXPECT_EQ(lmdb_store::reader(*s).get(table::decisions, "a"), "1");
-
-    ASSERT_EQ(s->begin_write(txn), errc::ok);
-    ASSERT_EQ(txn->put(table::decisions, "b", "2"), errc::ok);
-    ASSERT_EQ(s->commit(), errc::ok);
+    put_decision(*s, "b", "2", false);
     EXPECT_FALSE(meta_sync_off(*s)) << "a synchronous commit after a lazy one";
-
-    ASSERT_EQ(s->begin_write(txn), errc::ok);
-    ASSERT_EQ(txn->put(table::decisions, "c", "3"), errc::ok);
-    ASSERT_EQ(s->commit_lazy(), errc::ok);
+    put_decision(*s, "c", "3", true);
     ASSERT_EQ(s->sync(), errc::ok);
-    ASSERT_EQ(s->begin_write(txn), errc::ok);
-    ASSERT_EQ(txn->put(table::decisions, "d", "4"), errc::ok);
-    ASSERT_EQ(s->commit_lazy(), errc::ok);  // closed with no sync after it
+    put_decision(*s, "d", "4", true);  // closed with no sync after it
   }
   auto s = open_store(dir.path());
   lmdb_store::reader r(*s);

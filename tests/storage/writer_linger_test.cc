@@ -31,6 +31,17 @@ class WriterLinger : public WriterLingerTest {
     EXPECT_EQ(w.submit(&c), errc::ok);
     return c;
   }
+  // Submits once the writer has begun its first transaction: the command is the next batch's.
+  void submit_while_committing(writer& w, bool lazy) {
+    ASSERT_TRUE(testing::eventually([&] { return store.begin_calls() == 1; }));
+    submit_one(w, lazy);
+  }
+  // After stop: so many lazy commits and syncs, and nothing left to sync.
+  void expect_lazy_commits_and_syncs(std::uint64_t lazy_commits, std::uint64_t syncs, const char* why = "") {
+    EXPECT_EQ(store.lazy_commits(), lazy_commits) << why;
+    EXPECT_EQ(store.sync_calls(), syncs) << why;
+    EXPECT_FALSE(store.unsynced()) << why;
+  }
 };
 
 TEST_F(WriterLinger, ALazyCommandWaitsOutTheLingerAfterACommit) {
@@ -159,9 +170,7 @@ TEST_F(WriterLinger, TheSyncWaitsALingerForACommitThatWouldFlushItAnyway) {
   ASSERT_TRUE(done.wait_for(2));
   ASSERT_TRUE(testing::eventually([&] { return store.sync_calls() == 1; }));
   w.stop();
-  EXPECT_EQ(store.lazy_commits(), 2u);
-  EXPECT_EQ(store.sync_calls(), 1u) << "one sync, after the second commit's linger";
-  EXPECT_FALSE(store.unsynced());
+  expect_lazy_commits_and_syncs(2, 1, "one sync, after the second commit's linger");
 }
 
 TEST_F(WriterLinger, ALazyCommitFollowedByAnotherNeedsNoSyncOfItsOwn) {
@@ -169,14 +178,11 @@ TEST_F(WriterLinger, ALazyCommitFollowedByAnotherNeedsNoSyncOfItsOwn) {
   writer w(store, {});
   w.start();
   submit_one(w, true);
-  ASSERT_TRUE(testing::eventually([&] { return store.begin_calls() == 1; }));
-  submit_one(w, true);  // queued while the first commits: the next batch
+  submit_while_committing(w, true);
   ASSERT_TRUE(done.wait_for(2));
   ASSERT_TRUE(testing::eventually([&] { return store.sync_calls() == 1; }));
   w.stop();
-  EXPECT_EQ(store.lazy_commits(), 2u);
-  EXPECT_EQ(store.sync_calls(), 1u) << "the second commit's flush covered the first; one sync after the last";
-  EXPECT_FALSE(store.unsynced());
+  expect_lazy_commits_and_syncs(2, 1, "the second commit's flush covered the first; one sync after the last");
 }
 
 TEST_F(WriterLinger, AnEagerCommitAfterALazyOneLeavesNothingToSync) {
@@ -186,14 +192,11 @@ TEST_F(WriterLinger, AnEagerCommitAfterALazyOneLeavesNothingToSync) {
   store.set_commit_delay(milliseconds(300));
   w.start();
   submit_one(w, true);
-  ASSERT_TRUE(testing::eventually([&] { return store.begin_calls() == 1; }));
-  submit_one(w, false);  // queued while the lazy one commits: the writer does not go idle
+  submit_while_committing(w, false);  // the writer does not go idle in between
   ASSERT_TRUE(done.wait_for(2));
   w.stop();
-  EXPECT_EQ(store.lazy_commits(), 1u);
   EXPECT_EQ(store.commits(), 2u);
-  EXPECT_EQ(store.sync_calls(), 0u);
-  EXPECT_FALSE(store.unsynced());
+  expect_lazy_commits_and_syncs(1, 0);
 }
 
 TEST_F(WriterLinger, StopSyncsALazyCommitWithNothingAfterIt) {
@@ -207,9 +210,7 @@ TEST_F(WriterLinger, StopSyncsALazyCommitWithNothingAfterIt) {
   std::this_thread::sleep_for(milliseconds(20));
   w.stop();
   EXPECT_EQ(done.count(), 2u);
-  EXPECT_EQ(store.lazy_commits(), 1u);
-  EXPECT_EQ(store.sync_calls(), 1u);
-  EXPECT_FALSE(store.unsynced());
+  expect_lazy_commits_and_syncs(1, 1);
 }
 
 TEST_F(WriterLinger, AFailedSyncMakesTheWriterUnhealthyUntilOneSucceeds) {
