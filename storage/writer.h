@@ -24,8 +24,8 @@
 // Lingering: a `lazy` command is durable work nobody waits on (the decision log's batches,
 // whose answers have already gone out). While everything queued is lazy, the writer starts
 // the next commit no sooner than `lazy_linger_us` after the previous one started, so that a
-// stream of lazy commands shares a commit every `lazy_linger_us` instead of forcing one (two
-// fdatasyncs) per commit time. Commits that take longer than that are not delayed at all: their
+// stream of lazy commands shares a commit every `lazy_linger_us` instead of forcing one per
+// commit time. Commits that take longer than that are not delayed at all: their
 // batches are large already. The first submit of a command that is not lazy ends the wait at
 // once, and the lazy ones ride along in its commit. A lazy command therefore waits at most
 // `lazy_linger_us` longer than it would otherwise. 0 turns it off.

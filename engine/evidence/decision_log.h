@@ -15,12 +15,14 @@
 // most ~1 ms after its first decision even when no other request comes. A batch is handed to
 // the storage writer as ONE command when the shard's loop turn ends (every group sealed in a
 // turn shares one command) or as soon as it holds `batch_decisions_max` decisions. The writer
-// commits it in its group commit with everything else. Batches are `lazy` writer commands: while nothing else is queued the writer lets them
-// linger until `linger_us` after its previous commit began, so that a steady stream of decisions
-// costs one commit (two fdatasyncs) per `linger_us` rather than one per commit time; any other
-// write ends the wait and the batches ride along. The lag is therefore: the rest of the
+// commits it in its group commit with everything else. Batches are `lazy` writer commands:
+// while nothing else is queued the writer lets them linger until `linger_us` after its
+// previous commit began, so that a steady stream of decisions costs one commit (with one disk
+// flush: storage/writer.h, "commit_lazy") per `linger_us` rather than one per commit time; any
+// other write ends the wait and the batches ride along. The lag is therefore: the rest of the
 // decision's millisecond (its group open; the answer has already gone to the kernel) + at most
-// `linger_us` + the writer's queue + one commit.
+// `linger_us` + the writer's queue + one commit; durable against a power loss at most one more
+// `linger_us` and commit later.
 //
 // Back-pressure: a shard counts its decisions not yet committed (buffered, queued, in a
 // failed batch awaiting retry). `reserve(n)` refuses when that count would pass
