@@ -156,14 +156,15 @@ scratch_disk_stat() {
 }
 
 disk_ios() {  # "WRITES FLUSHES" completed on the scratch device so far (stat fields 5 and 16)
-  local stat fields
-  stat=$(scratch_disk_stat || true)
-  if [ -n "$stat" ] && read -r -a fields <"$stat" && [ "${#fields[@]}" -ge 16 ]; then
+  local fields
+  if [ -n "$DISK_STAT" ] && read -r -a fields <"$DISK_STAT" && [ "${#fields[@]}" -ge 16 ]; then
     echo "${fields[4]} ${fields[15]}"
   else
     echo "0 0"
   fi
 }
+
+DISK_STAT=$(scratch_disk_stat || true)
 
 arm_args() {  # NAME or NAME@pN (N requests in flight per connection instead of 1)
   local depth=1

@@ -18,6 +18,8 @@ constexpr std::uint32_t sleep_gathering = 2;
 constexpr std::uint32_t sleep_lingering = 3;
 // Gathering waits at most this fraction of the last commit: its worst-case cost in latency.
 constexpr std::int64_t gather_commit_divisor = 4;
+// An idle, healthy writer wakes this often even when nobody submits (a stop() always wakes it).
+constexpr std::int64_t idle_wait_us = 1'000'000;
 
 long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t value, const timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), op, value, timeout, nullptr, 0);
@@ -257,7 +259,7 @@ void writer::run() {
       if (_head.load(std::memory_order_acquire) == nullptr) sync_lazy_commits();
       continue;
     }
-    wait_for_work_us((unhealthy ? _options.probe_interval_ms : 1000) * 1000);
+    wait_for_work_us(unhealthy ? _options.probe_interval_ms * 1000 : idle_wait_us);
     if (unhealthy && _head.load(std::memory_order_acquire) == nullptr) probe();
   }
   finish_queue();

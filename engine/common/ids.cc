@@ -11,17 +11,13 @@
 
 namespace warrant::engine {
 
-std::int64_t unix_now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
 std::int64_t unix_now_us() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
+
+std::int64_t unix_now_ms() { return unix_now_us() / 1000; }
 
 void random_bytes(void* out, std::size_t n) {
   if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) != 1) {

@@ -23,9 +23,7 @@ void admin_fixture::start(const std::vector<std::string>& extra) {
   const std::string log = _dir.path() + "/warrantd-" + std::to_string(_starts) + ".stderr";
   _server = std::make_unique<warrantd_process>(data_dir(), 2, log, extra);
   _client = std::make_unique<http_client>(_server->port());
-  std::string key = read_file(data_dir() + "/bootstrap-admin-key");
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  _admin_key = key;
+  _admin_key = read_bootstrap_admin_key(data_dir());
 }
 
 void admin_fixture::stop() {

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -120,6 +121,12 @@ std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::string read_bootstrap_admin_key(const std::string& data_dir) {
+  std::string key = read_file(data_dir + "/bootstrap-admin-key");
+  key.resize(std::min(key.size(), key.find_first_of("\r\n")));
+  return key;
 }
 
 // ---- warrantd_process ---------------------------------------------------------------------

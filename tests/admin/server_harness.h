@@ -47,6 +47,8 @@ class temp_dir {
 };
 
 std::string read_file(const std::string& path);
+// The bootstrap admin key warrantd wrote into `<data_dir>/bootstrap-admin-key` (its first line).
+std::string read_bootstrap_admin_key(const std::string& data_dir);
 
 class warrantd_process {
  public:

@@ -71,12 +71,6 @@ std::vector<tree_agent> grow_tree(http_client& c, const std::string& admin_key) 
   return all;
 }
 
-std::string read_key(const std::string& data_dir) {
-  std::string key = read_file(data_dir + "/bootstrap-admin-key");
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  return key;
-}
-
 TEST(RevokeDescendantsCrash, KillNineIsAllOrNothing) {
   const std::uint64_t seed = env_number("WARRANT_CRASH_SEED", std::random_device{}());
   const std::uint64_t cycles = env_number("WARRANT_REVOKE_CRASH_CYCLES", 12);
@@ -93,7 +87,7 @@ TEST(RevokeDescendantsCrash, KillNineIsAllOrNothing) {
     bool acknowledged = false;
     {
       warrantd_process server(data, 2, dir.path() + "/run1.stderr", {"--auth-failures-per-minute", "0"});
-      const std::string admin_key = read_key(data);
+      const std::string admin_key = read_bootstrap_admin_key(data);
       http_client c(server.port());
       tree = grow_tree(c, admin_key);
       ASSERT_EQ(tree.size(), tree_agents);
@@ -138,7 +132,7 @@ TEST(RevokeDescendantsCrash, KillNineIsAllOrNothing) {
 
     // Restarted: the API and authentication agree with the disk.
     warrantd_process server(data, 2, dir.path() + "/run2.stderr", {"--auth-failures-per-minute", "0"});
-    const std::string admin_key = read_key(data);
+    const std::string admin_key = read_bootstrap_admin_key(data);
     http_client c(server.port());
     for (const tree_agent& a : tree) {
       const http_response got =
