@@ -1,7 +1,6 @@
 #include "engine/guard/guard.h"
 
 #include <fmt/format.h>
-#include <time.h>
 
 #include <array>
 #include <cassert>
@@ -13,12 +12,6 @@
 
 namespace warrant::engine {
 namespace {
-
-std::int64_t monotonic_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // This shard's counters' index. warrantd runs at most guard_shards_max shards.
 std::size_t shard_slot(std::size_t shard_index) {
@@ -77,14 +70,16 @@ bool guard::guards(const net::route& r) const {
   return false;
 }
 
-std::int64_t guard::now_ns() const {
-  return _options.clock.monotonic_ns != nullptr ? _options.clock.monotonic_ns() : monotonic_now_ns();
+// The shard's clocks of this loop turn: one read of each per turn, not per request. They may
+// trail the true time by the turn's length (microseconds; well under a second). For a key's
+// expiry that only moves it that much later. For the limiters it only makes them stricter: a
+// GCRA decision taken at an earlier `now` sees less refill, and the cells' theoretical arrival
+// times only grow, so no shard's stale clock ever admits more than the limit.
+std::int64_t guard::now_ns(const net::shard& owner) const {
+  return _options.clock.monotonic_ns != nullptr ? _options.clock.monotonic_ns() : owner.now_ns();
 }
 
 std::int64_t guard::now_unix_ms(const net::shard& owner) const {
-  // The shard's wall clock of this loop turn: one clock read per turn, not per request. It
-  // may trail the true time by the turn's length (well under a second), which only moves a
-  // key's expiry that much later; the limiters keep their own per-request monotonic read.
   return _options.clock.unix_ms != nullptr ? _options.clock.unix_ms() : owner.now_unix_ms();
 }
 
@@ -124,7 +119,7 @@ net::shard_receive_hook guard::receive_hook() {
 // so the key, its workspace and its limits are mutually consistent for this request.
 void guard::serve(net::request_context& ctx, const guarded_route& route) {
   guard_shard_counters& n = counters(ctx.owner.index());
-  const std::int64_t now = now_ns();
+  const std::int64_t now = now_ns(ctx.owner);
   const tenancy_snapshot& snapshot = _tenancy.current();
   // One probe of the snapshot's key table (engine/tenancy/key_table.h): the slot carries the
   // key's workspace, limits and limiter cells, resolved when the snapshot was published.

@@ -89,7 +89,7 @@ using guarded_handler = std::function<void(net::request_context&, const principa
 // Wall clock for key expiry, monotonic clock for the limiters; injectable for tests.
 struct guard_clock {
   std::int64_t (*unix_ms)() = nullptr;      // nullptr: the shard's wall clock of the loop turn
-  std::int64_t (*monotonic_ns)() = nullptr;  // nullptr: CLOCK_MONOTONIC
+  std::int64_t (*monotonic_ns)() = nullptr;  // nullptr: the shard's monotonic clock of the loop turn
 };
 
 struct guard_options {
@@ -140,7 +140,7 @@ class guard {
   struct guarded_route;
   void serve(net::request_context& ctx, const guarded_route& route);
   void refuse_authentication(net::request_context& ctx, guard_shard_counters& counters, std::int64_t now_ns);
-  std::int64_t now_ns() const;
+  std::int64_t now_ns(const net::shard& owner) const;
   std::int64_t now_unix_ms(const net::shard& owner) const;
   guard_shard_counters& counters(std::size_t shard_index);
 
