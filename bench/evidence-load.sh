@@ -34,7 +34,9 @@
 #      kernel (utime alone, `user_us` per request: what warrantd's own code costs), and the
 #      scratch disk's write requests and cache flushes per 1000 requests (from
 #      /sys/class/block/<dev>/stat, the whole device: other writers to it count too);
-#   5. prints a table and the ratios (median [min, max] over the rounds) and writes OUT.
+#   5. prints a table and the ratios (median [min, max] over the rounds; for the evaluate
+#      arms with 5 rounds or more also the 95 % bootstrap interval of the median,
+#      bench/round_stats.py) and writes OUT.
 #
 # Builds nothing: needs the Release build
 #   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2
@@ -249,6 +251,8 @@ PY
 report() {
   python3 - "$WORK_DIR/runs.jsonl" "$CLK_TCK" "$OUT" "$WORK_DIR/seed.json" <<'PY'
 import json, statistics, subprocess, sys, datetime, os
+sys.path.insert(0, "bench")
+from round_stats import spread, median_ci, describe
 runs = [json.loads(l) for l in open(sys.argv[1])]
 hz = int(sys.argv[2]); out = sys.argv[3]
 seed = json.load(open(sys.argv[4]))
@@ -262,7 +266,6 @@ for r in http:
     b = r["bench"]; n = b["requests"]
     r["cpu_us"] = r["cpu_ticks"] * 1e6 / hz / n if n else None
 def med(xs): return statistics.median(xs) if xs else None
-def spread(xs): return [med(xs), min(xs), max(xs)] if xs else None
 def by_round(arm): return {r["round"]: r for r in http if r["arm"] == arm}
 def ok(r): return r["bench"]["status_class"]["2xx"] / r["bench"]["duration_s"]
 arms = []
@@ -295,7 +298,9 @@ for arm in arms:
            "non_2xx": sum(r["bench"]["requests"] - r["bench"]["status_class"]["2xx"] for r in rs.values()),
            "errors": sum(r["bench"]["errors"]["total"] for r in rs.values())}
     if base(arm) != "healthz" and hz_runs:
-        row["cpu_over_healthz"] = spread([rs[i]["cpu_us"] / hz_runs[i]["cpu_us"] for i in rs if i in hz_runs])
+        row["cpu_over_healthz_rounds"] = [rs[i]["cpu_us"] / hz_runs[i]["cpu_us"] for i in rs if i in hz_runs]
+        row["cpu_over_healthz"] = spread(row["cpu_over_healthz_rounds"])
+        row["cpu_over_healthz_median_ci95"] = median_ci(row["cpu_over_healthz_rounds"])
         if k > 1:
             # all of the run's CPU over the decisions actually made (the 503s' cost included)
             row["cpu_per_decision_over_healthz"] = spread([
@@ -322,7 +327,7 @@ for r in rows:
     if "rps_over_raw_1" in r:
         print(f"  {r['arm']}/s ÷ raw_1 rec/s (target ≥ 25): {s3(r['rps_over_raw_1'])}")
     if base(r["arm"]) in ("evaluate", "export_pii"):
-        print(f"  {r['arm']} CPU ÷ /healthz (target ≤ 1.2): {s3(r.get('cpu_over_healthz'))}")
+        print(f"  {r['arm']} CPU ÷ /healthz (target ≤ 1.2): {describe(r.get('cpu_over_healthz_rounds', []))}")
 def sh(cmd):
     try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
     except Exception: return ""

@@ -24,7 +24,10 @@
 #      keeps N in flight instead (default: the three arms at PIPELINE, and healthz and me at
 #      16, the shape used again in phase "default"). Server CPU per request = utime+stime of
 #      warrantd from /proc/PID/stat over the measured run / responses; ratios are taken
-#      within each round and reported as median [min, max] over the rounds;
+#      within each round and reported as median [min, max] over the rounds, with 5 rounds or
+#      more also as the 95 % bootstrap interval of the median (bench/round_stats.py). Many
+#      short rounds (ROUNDS=40 DURATION=2 WARMUP=0.5) pin the median down better than a few
+#      long ones on a machine whose speed changes from minute to minute;
 #   4. phase "default": sets every workspace back to 2000/min, then ROUNDS interleaved rounds of
 #      the DEFAULT_ARMS (healthz@p16 and me@p16). Before each me run the quotas are drained
 #      (pipelined load until the accepted rate is down to the limits' sum: they refill while
@@ -265,6 +268,8 @@ report() {
   mkdir -p "$(dirname "$OUT")"
   python3 - "$WORK_DIR/runs.jsonl" "$CLK_TCK" "$OUT" <<'PY'
 import json, statistics, subprocess, sys, datetime, os
+sys.path.insert(0, "bench")
+from round_stats import spread, median_ci
 runs = [json.loads(l) for l in open(sys.argv[1])]
 hz = int(sys.argv[2]); out = sys.argv[3]
 env = os.environ
@@ -273,7 +278,6 @@ for r in runs:
     r["cpu_us"] = r["cpu_ticks"] * 1e6 / hz / n if n else None
     r["share_429"] = b["status"].get("429", 0) / n if n else None
 def med(xs): return statistics.median(xs) if xs else None
-def spread(xs): return [med(xs), min(xs), max(xs)] if xs else None
 def arm_runs(phase, arm): return [r for r in runs if r["phase"] == phase and r["arm"] == arm]
 def by_round(phase, arm): return {r["round"]: r for r in arm_runs(phase, arm)}
 def pooled_cpu(rs):  # all ticks over all responses
@@ -305,7 +309,8 @@ for phase, arm in order:
     summary["arms"].append(row); rows.append(row)
 
 def add_ratio(name, values, what):
-    if values: summary["ratios"].append({"name": name, "what": what, "median_min_max": spread(values), "rounds": len(values)})
+    if values: summary["ratios"].append({"name": name, "what": what, "median_min_max": spread(values),
+                                         "median_ci95": median_ci(values), "rounds": len(values)})
 for phase, arm in order:
     if phase != "raised" or base(arm) not in ("me", "me-hot"): continue
     sfx = suffix(arm); shape = sfx[1:] if sfx else f"p{env.get('PIPELINE', '1')}"
@@ -354,8 +359,9 @@ for r in rows:
           + (f"{rv[0]:8.3f} [{rv[1]:.3f},{rv[2]:.3f}]" if rv else ""))
 print()
 for x in summary["ratios"]:
-    v = x["median_min_max"]
-    print(f"  {x['what']:62} median {v[0]:.3f} [min {v[1]:.3f}, max {v[2]:.3f}], {x['rounds']} rounds")
+    v = x["median_min_max"]; ci = x["median_ci95"]
+    print(f"  {x['what']:62} median {v[0]:.3f} [min {v[1]:.3f}, max {v[2]:.3f}], {x['rounds']} rounds"
+          + (f"; 95 % CI of the median [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""))
 
 def sh(cmd):
     try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
