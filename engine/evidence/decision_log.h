@@ -104,8 +104,10 @@ class decision_log {
   // current one (a group of a later millisecond, after the clock stepped back, is sealed too),
   // then submits the open batch and any batch waiting for a retry. Returns the µs until the
   // current millisecond ends if a group is still open (the shard must call again by then:
-  // net::shard_turn_hook), else 0. Reads the wall clock (unix_now_us, the clock evaluate
-  // stamps its decisions with) only while a group is open.
+  // net::shard_turn_hook), else 0. Reads the wall clock (unix_now_us, CLOCK_REALTIME) only
+  // while a group is open. Evaluate stamps its decisions with the shard's time of the turn
+  // (net::shard::now_unix_ms), read from the same clock when the turn began, so no decision of
+  // the turn is of a later millisecond than this read.
   std::int64_t flush(std::size_t shard);
   // The same at Unix time `now_unix_us` (tests).
   std::int64_t flush(std::size_t shard, std::int64_t now_unix_us);

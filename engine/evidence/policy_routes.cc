@@ -109,7 +109,9 @@ void evaluate(policy_api& api, request_context& ctx, const principal& who) {
   if (!parse_evaluate_request(ctx.req.body, p, req, err)) return answer_request_error(err, ctx.res);
   if (!api.decisions.reserve(shard, 1)) return answer_overloaded(ctx.res);
 
-  const std::int64_t now_ms = unix_now_ms();
+  // The shard's wall clock of this loop turn (read once per turn, after the request arrived):
+  // evaluatedAt, the decision's group and the tier windows all use it.
+  const std::int64_t now_ms = ctx.owner.now_unix_ms();
   decision_result r;
   decide_one(api, p, who, req, now_ms, r);
   char id[uuid_text_bytes];
@@ -150,7 +152,7 @@ void evaluate_bulk(policy_api& api, request_context& ctx, const principal& who) 
 
   // Pass 1: decide every item at one instant; the request's decisions are one log record
   // under one group id, and item i's id is that id with i in its last 3 hex digits.
-  const std::int64_t now_ms = unix_now_ms();
+  const std::int64_t now_ms = ctx.owner.now_unix_ms();  // the turn's clock, as for one evaluate
   if (s.decisions.size() < n) s.decisions.resize(n);
   char group_id[uuid_text_bytes];
   new_uuid_v7_into(group_id, now_ms);
