@@ -70,11 +70,12 @@ bool guard::guards(const net::route& r) const {
   return false;
 }
 
-// The shard's clocks of this loop turn: one read of each per turn, not per request. They may
-// trail the true time by the turn's length (microseconds; well under a second). For a key's
-// expiry that only moves it that much later. For the limiters it only makes them stricter: a
-// GCRA decision taken at an earlier `now` sees less refill, and the cells' theoretical arrival
-// times only grow, so no shard's stale clock ever admits more than the limit.
+// The shard's clocks of this loop turn: one read of each per turn, not per request. A turn's
+// time is read after its requests arrived and before they are handled, so it trails the true
+// time by at most the turn's length (microseconds). For a key's expiry that only moves it that
+// much later. The limiters see each request at a time between its arrival and its handling;
+// GCRA admits at most burst + span / interval requests over any span of such times, in
+// whatever order the shards' compare-and-swaps apply them, so the limit stays exact.
 std::int64_t guard::now_ns(const net::shard& owner) const {
   return _options.clock.monotonic_ns != nullptr ? _options.clock.monotonic_ns() : owner.now_ns();
 }
