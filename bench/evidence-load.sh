@@ -252,7 +252,7 @@ report() {
   python3 - "$WORK_DIR/runs.jsonl" "$CLK_TCK" "$OUT" "$WORK_DIR/seed.json" <<'PY'
 import json, statistics, subprocess, sys, datetime, os
 sys.path.insert(0, "bench")
-from round_stats import spread, median_ci, describe
+from round_stats import spread, median_ci, ci_text
 runs = [json.loads(l) for l in open(sys.argv[1])]
 hz = int(sys.argv[2]); out = sys.argv[3]
 seed = json.load(open(sys.argv[4]))
@@ -298,9 +298,9 @@ for arm in arms:
            "non_2xx": sum(r["bench"]["requests"] - r["bench"]["status_class"]["2xx"] for r in rs.values()),
            "errors": sum(r["bench"]["errors"]["total"] for r in rs.values())}
     if base(arm) != "healthz" and hz_runs:
-        row["cpu_over_healthz_rounds"] = [rs[i]["cpu_us"] / hz_runs[i]["cpu_us"] for i in rs if i in hz_runs]
-        row["cpu_over_healthz"] = spread(row["cpu_over_healthz_rounds"])
-        row["cpu_over_healthz_median_ci95"] = median_ci(row["cpu_over_healthz_rounds"])
+        ratios = [rs[i]["cpu_us"] / hz_runs[i]["cpu_us"] for i in rs if i in hz_runs]
+        row["cpu_over_healthz"] = spread(ratios)
+        row["cpu_over_healthz_median_ci95"] = median_ci(ratios)
         if k > 1:
             # all of the run's CPU over the decisions actually made (the 503s' cost included)
             row["cpu_per_decision_over_healthz"] = spread([
@@ -327,7 +327,7 @@ for r in rows:
     if "rps_over_raw_1" in r:
         print(f"  {r['arm']}/s ÷ raw_1 rec/s (target ≥ 25): {s3(r['rps_over_raw_1'])}")
     if base(r["arm"]) in ("evaluate", "export_pii"):
-        print(f"  {r['arm']} CPU ÷ /healthz (target ≤ 1.2): {describe(r.get('cpu_over_healthz_rounds', []))}")
+        print(f"  {r['arm']} CPU ÷ /healthz (target ≤ 1.2): {s3(r.get('cpu_over_healthz'))}{ci_text(r.get('cpu_over_healthz_median_ci95'))}")
 def sh(cmd):
     try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
     except Exception: return ""

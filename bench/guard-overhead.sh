@@ -269,7 +269,7 @@ report() {
   python3 - "$WORK_DIR/runs.jsonl" "$CLK_TCK" "$OUT" <<'PY'
 import json, statistics, subprocess, sys, datetime, os
 sys.path.insert(0, "bench")
-from round_stats import spread, median_ci
+from round_stats import spread, median_ci, ci_text
 runs = [json.loads(l) for l in open(sys.argv[1])]
 hz = int(sys.argv[2]); out = sys.argv[3]
 env = os.environ
@@ -359,9 +359,9 @@ for r in rows:
           + (f"{rv[0]:8.3f} [{rv[1]:.3f},{rv[2]:.3f}]" if rv else ""))
 print()
 for x in summary["ratios"]:
-    v = x["median_min_max"]; ci = x["median_ci95"]
+    v = x["median_min_max"]
     print(f"  {x['what']:62} median {v[0]:.3f} [min {v[1]:.3f}, max {v[2]:.3f}], {x['rounds']} rounds"
-          + (f"; 95 % CI of the median [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""))
+          + ci_text(x["median_ci95"]))
 
 def sh(cmd):
     try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()

@@ -23,10 +23,16 @@ def spread(values):
     return [statistics.median(values), min(values), max(values)]
 
 
-def median_ci(values, level=0.95, resamples=10000, seed=1):
+# Fewer rounds than this get no interval: it would say nothing the min and max do not.
+CI_ROUNDS_MIN = 5
+# Resamples of the bootstrap: enough that the interval's ends are stable to the 3rd decimal.
+CI_RESAMPLES = 10000
+
+
+def median_ci(values, level=0.95, resamples=CI_RESAMPLES, seed=1):
     """[low, high]: the percentile-bootstrap interval of the median of `values` at `level`,
-    or None with fewer than 5 values (too few rounds for the interval to mean anything)."""
-    if len(values) < 5:
+    or None with fewer than CI_ROUNDS_MIN values."""
+    if len(values) < CI_ROUNDS_MIN:
         return None
     rng = random.Random(seed)
     n = len(values)
@@ -37,13 +43,6 @@ def median_ci(values, level=0.95, resamples=10000, seed=1):
     return [low, high]
 
 
-def describe(values, digits=3):
-    """'median [min, max]', plus ', 95 % CI of the median [low, high]' with enough rounds."""
-    s = spread(values)
-    if s is None:
-        return "-"
-    text = f"{s[0]:.{digits}f} [{s[1]:.{digits}f},{s[2]:.{digits}f}]"
-    ci = median_ci(values)
-    if ci is not None:
-        text += f", 95 % CI of the median [{ci[0]:.{digits}f},{ci[1]:.{digits}f}]"
-    return text
+def ci_text(ci, digits=3):
+    """'; 95 % CI of the median [low, high]' for an interval from median_ci, '' for None."""
+    return "" if ci is None else f"; 95 % CI of the median [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
